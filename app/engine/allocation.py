@@ -1,0 +1,171 @@
+"""What llama.cpp actually allocated, read from llama.cpp itself.
+
+No llama.cpp C function returns the KV bytes. Two of its own outputs together give them
+exactly:
+
+* its allocation report (log) names each cache it created, with the cell count, the number
+  of layers and the K/V types -- but the sizes only in MiB with two decimals;
+* its sequence-state serialization writes, for every layer of every cache, the element type
+  and the byte size of one K row and one V row (`ggml_row_size`, llama.cpp's own arithmetic).
+
+Cells x row bytes, summed over layers, is each cache's size to the byte; the report's MiB
+figures must then agree to their rounding, which `measure_kv` checks.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+from app.engine.memory import MIB, CacheBytes, KvBytes
+
+_KV_SIZE = re.compile(
+    r"llama_kv_cache: size =\s*([\d.]+) MiB \(\s*(\d+) cells,\s*(\d+) layers,.*?\), "
+    r"K \((\w+)\):\s*([\d.]+) MiB, V \((\w+)\):\s*([\d.]+) MiB"
+)
+_SWA_CACHE = re.compile(r"creating\s+SWA KV cache")
+_COMPUTE = re.compile(r"compute buffer size =\s*([\d.]+) MiB")
+_MODEL_BUFFER = re.compile(r"(\S+) model buffer size =\s*([\d.]+) MiB")
+_OUTPUT = re.compile(r"output buffer size =\s*([\d.]+) MiB")
+_FLASH = re.compile(r"llama_context: flash_attn\s*=\s*(\w+)")
+_STATE_HEADER = 8  # io magic (u32) + seq id (i32)
+
+
+@dataclass(frozen=True)
+class ReportedCache:
+    """One `llama_kv_cache: size = ...` line of llama.cpp's allocation report."""
+
+    kind: str
+    cells: int
+    layers: int
+    type_k: str
+    type_v: str
+    total_mib: float
+    k_mib: float
+    v_mib: float
+
+
+@dataclass(frozen=True)
+class AllocationReport:
+    caches: tuple[ReportedCache, ...]
+    compute_mib: float
+    model_buffers_mib: dict[str, float]
+    output_mib: float
+    flash_attn: str  # as llama.cpp resolved it: "enabled" / "disabled"
+
+
+def parse_allocation_report(log_text: str) -> AllocationReport:
+    caches = []
+    next_kind = "full"
+    for line in log_text.splitlines():
+        if _SWA_CACHE.search(line):
+            next_kind = "window"
+            continue
+        m = _KV_SIZE.search(line)
+        if m:
+            total, cells, layers, tk, k_mib, tv, v_mib = m.groups()
+            caches.append(
+                ReportedCache(next_kind, int(cells), int(layers), tk, tv, float(total), float(k_mib), float(v_mib))
+            )
+            next_kind = "full"
+    flash = _FLASH.search(log_text)
+    return AllocationReport(
+        caches=tuple(caches),
+        compute_mib=sum(float(v) for v in _COMPUTE.findall(log_text)),
+        model_buffers_mib={name: float(size) for name, size in _MODEL_BUFFER.findall(log_text)},
+        output_mib=sum(float(v) for v in _OUTPUT.findall(log_text)),
+        flash_attn=flash.group(1) if flash else "unknown",
+    )
+
+
+@dataclass(frozen=True)
+class CacheRows:
+    """Per-layer row sizes of one cache, as llama.cpp serialized them."""
+
+    k_rows: tuple[tuple[int, int], ...]  # (ggml type id, bytes per cell) per layer
+    v_rows: tuple[tuple[int, int], ...]
+
+
+class StateFormatError(ValueError):
+    """The state blob does not have the layout this reader expects."""
+
+
+def parse_sequence_state(blob: bytes, n_caches: int) -> tuple[CacheRows, ...]:
+    """Read the layer row sizes out of `llama_state_seq_get_data` for a sequence with cells in use."""
+    pos = _STATE_HEADER
+
+    def take(fmt: str):
+        nonlocal pos
+        try:
+            values = struct.unpack_from(fmt, blob, pos)
+        except struct.error as exc:
+            raise StateFormatError(f"state ends early at byte {pos}") from exc
+        pos += struct.calcsize(fmt)
+        return values
+
+    caches = []
+    for _ in range(n_caches):
+        (n_stream,) = take("<I")
+        if n_stream != 1:
+            raise StateFormatError(f"expected one stream, found {n_stream}")
+        (cells,) = take("<I")
+        if cells == 0:
+            raise StateFormatError("the cache holds no cells to read rows from")
+        for _ in range(cells):
+            _pos, n_seq = take("<iI")
+            pos += 4 * n_seq
+        v_trans, n_layer = take("<II")
+        if v_trans not in (0, 1) or n_layer > 10_000:
+            raise StateFormatError("unexpected cache header")
+        k_rows = []
+        for _ in range(n_layer):
+            ggml_type, row = take("<iQ")
+            k_rows.append((ggml_type, row))
+            pos += row * cells
+        v_rows = []
+        for _ in range(n_layer):
+            if v_trans:
+                ggml_type, element_bytes, width = take("<iII")
+                row = element_bytes * width
+            else:
+                ggml_type, row = take("<iQ")
+            v_rows.append((ggml_type, row))
+            pos += row * cells
+        caches.append(CacheRows(tuple(k_rows), tuple(v_rows)))
+    if pos != len(blob):
+        raise StateFormatError(f"read {pos} of {len(blob)} state bytes")
+    return tuple(caches)
+
+
+class AllocationMismatch(RuntimeError):
+    """llama.cpp's report and its state disagree: this reader no longer matches llama.cpp."""
+
+
+def measure_kv(report: AllocationReport, rows: tuple[CacheRows, ...]) -> KvBytes:
+    """Exact K and V bytes per cache: llama.cpp's cell counts x llama.cpp's row sizes."""
+    if len(report.caches) != len(rows):
+        raise AllocationMismatch(f"report names {len(report.caches)} caches, state holds {len(rows)}")
+    caches = []
+    for reported, cache_rows in zip(report.caches, rows):
+        if reported.layers != len(cache_rows.k_rows):
+            raise AllocationMismatch(
+                f"{reported.kind} cache: report says {reported.layers} layers, state holds {len(cache_rows.k_rows)}"
+            )
+        k_bytes = reported.cells * sum(row for _, row in cache_rows.k_rows)
+        v_bytes = reported.cells * sum(row for _, row in cache_rows.v_rows)
+        for label, exact, mib in (("K", k_bytes, reported.k_mib), ("V", v_bytes, reported.v_mib)):
+            if abs(exact / MIB - mib) > 0.006:
+                raise AllocationMismatch(f"{reported.kind} {label}: {exact} bytes is not the reported {mib} MiB")
+        caches.append(CacheBytes(reported.kind, reported.cells, reported.layers, k_bytes, v_bytes))
+    return KvBytes(tuple(caches))
+
+
+def kv_from_report(report: AllocationReport) -> KvBytes:
+    """The report's own figures, rounded to its 0.01 MiB; used only when the state cannot be read."""
+    return KvBytes(
+        tuple(
+            CacheBytes(c.kind, c.cells, c.layers, round(c.k_mib * MIB), round(c.v_mib * MIB))
+            for c in report.caches
+        )
+    )

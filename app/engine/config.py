@@ -1,0 +1,139 @@
+"""What the user asks for (LoadConfig) and what llama.cpp will be given (ResolvedConfig).
+
+Everything llama.cpp would refuse, or crash on, is refused here first with a message that
+says why and what to choose instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
+from app.engine.gguf_info import ModelInfo
+from app.engine.kvtypes import KvCacheType, cache_type
+from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, pad_ctx
+
+FLASH_ATTN_MODES = ("auto", "on", "off")
+DEFAULT_N_CTX = 4096
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    model_path: str
+    n_ctx: int = DEFAULT_N_CTX
+    type_k: str = "f16"
+    type_v: str = "f16"
+    flash_attn: str = "auto"  # auto: on exactly when V is quantized
+    compact_window: bool = False  # sliding-window models: keep only the window for those layers
+    n_threads: int | None = None
+
+    def with_changes(self, **changes) -> "LoadConfig":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ResolvedConfig:
+    config: LoadConfig
+    model: ModelInfo
+    n_ctx: int  # padded to llama.cpp's 256-cell granularity
+    type_k: KvCacheType
+    type_v: KvCacheType
+    flash_attn: bool
+    compact_window: bool
+    estimate: MemoryEstimate
+    warnings: tuple[str, ...] = field(default=())
+
+
+def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
+    """The app's "auto": on when V is quantized (required), off otherwise.
+
+    On CPU, flash attention with an f16 cache decoded ~3x slower deep in a long context
+    on SmolLM2, so it is not switched on where it is not needed.
+    """
+    if mode not in FLASH_ATTN_MODES:
+        raise KvConfigError(f"Flash attention must be one of {', '.join(FLASH_ATTN_MODES)}, not '{mode}'.")
+    if mode == "auto":
+        return type_v.v_needs_flash_attn
+    return mode == "on"
+
+
+def _check_context(n_ctx) -> None:
+    if isinstance(n_ctx, bool) or not isinstance(n_ctx, int):
+        raise KvConfigError(f"The context length must be a whole number of tokens, not {n_ctx!r}.")
+    if n_ctx < 1:
+        raise KvConfigError(f"The context length must be at least 1 token; {n_ctx} was asked for.")
+    if n_ctx > MAX_CTX:
+        raise KvConfigError(f"The context length can be at most {MAX_CTX:,} tokens; {n_ctx:,} was asked for.")
+
+
+def _check_block_fit(kind: str, t: KvCacheType, head_dim: int) -> None:
+    if t.quantized and head_dim % t.block_elements:
+        raise KvConfigError(
+            f"{kind} cache type {t.name} packs {t.block_elements} values per block, which does not divide "
+            f"this model's head size of {head_dim}. Choose f16, bf16 or f32 for {kind}."
+        )
+
+
+def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> ResolvedConfig:
+    """Validate a LoadConfig against a model and the memory available; raise or return."""
+    if not model.has_weights:
+        raise ModelFileError(
+            f"{os.path.basename(model.path)} holds only a vocabulary, no weights: it cannot generate text."
+        )
+    type_k = cache_type(config.type_k)
+    type_v = cache_type(config.type_v)
+    flash_attn = resolve_flash_attn(config.flash_attn, type_v)
+    if type_v.v_needs_flash_attn and not flash_attn:
+        raise KvConfigError(
+            f"A {type_v.name} V cache needs flash attention: without it llama.cpp stores V transposed, "
+            f"which only f32, f16 and bf16 support. Set flash attention to auto or on, or choose f16 for V."
+        )
+    _check_context(config.n_ctx)
+    _check_block_fit("K", type_k, model.head_dim_k)
+    _check_block_fit("V", type_v, model.head_dim_v)
+
+    warnings = []
+    n_ctx = pad_ctx(config.n_ctx)
+    if n_ctx != config.n_ctx:
+        warnings.append(f"The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.")
+    if model.n_ctx_train and n_ctx > model.n_ctx_train:
+        warnings.append(
+            f"{n_ctx:,} tokens is beyond the {model.n_ctx_train:,} this model was trained on; "
+            f"replies usually degrade past that point."
+        )
+    if flash_attn and "f32" in (type_k.name, type_v.name):
+        warnings.append(
+            "With flash attention on, llama.cpp converts an f32 cache to f16 before attention: "
+            "the results equal f16 at twice the memory."
+        )
+    compact_window = config.compact_window and model.has_sliding_window
+    if config.compact_window and not model.has_sliding_window:
+        warnings.append("This model has no sliding-window layers; the compact window setting has no effect.")
+    if not model.cache_layout_exact:
+        warnings.append(f"The KV estimate is approximate: {model.cache_layout_note}.")
+
+    estimate = estimate_memory(
+        model, n_ctx, type_k, type_v,
+        flash_attn=flash_attn, compact_window=compact_window, available_bytes=available_bytes,
+    )
+    if not estimate.fits:
+        raise InsufficientMemoryError(
+            f"{n_ctx:,} tokens with K {type_k.name} / V {type_v.name} needs about "
+            f"{estimate.total_bytes / MIB:,.0f} MiB (KV cache {estimate.kv_bytes / MIB:,.1f} MiB, weights "
+            f"{estimate.weights_bytes / MIB:,.0f} MiB, compute {estimate.compute_bytes / MIB:,.0f} MiB), "
+            f"but only {available_bytes / MIB:,.0f} MiB is available. "
+            f"Choose a shorter context or a smaller cache type.",
+            estimate,
+        )
+    return ResolvedConfig(
+        config=config,
+        model=model,
+        n_ctx=n_ctx,
+        type_k=type_k,
+        type_v=type_v,
+        flash_attn=flash_attn,
+        compact_window=compact_window,
+        estimate=estimate,
+        warnings=tuple(warnings),
+    )

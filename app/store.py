@@ -1,0 +1,171 @@
+"""Conversations and their messages in SQLite (WAL), each message committed as it completes.
+
+A killed process loses nothing that was committed: WAL mode makes every commit durable
+without holding the file locked between them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from app.engine.records import ReplyStats, SamplingParams
+
+SCHEMA_VERSION = 1
+DEFAULT_TITLE = "New conversation"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    system_prompt TEXT NOT NULL DEFAULT '',
+    sampling TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    stats TEXT,
+    finish_reason TEXT,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
+"""
+
+
+class StoreError(Exception):
+    """The conversation database cannot be opened or written; the message says why."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    role: str
+    content: str
+    stats: ReplyStats | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    system_prompt: str = ""
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    updated: float = 0.0
+
+
+def _sampling_from_json(text: str) -> SamplingParams:
+    try:
+        data = json.loads(text or "{}")
+        known = {k: v for k, v in data.items() if k in SamplingParams.__dataclass_fields__}
+        return SamplingParams(**known)
+    except (ValueError, TypeError):
+        return SamplingParams()
+
+
+def _stats_from_json(text: str | None) -> ReplyStats | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return ReplyStats(**{k: v for k, v in data.items() if k in ReplyStats.__dataclass_fields__})
+    except (ValueError, TypeError):
+        return None
+
+
+class ConversationStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=5.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._db.commit()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"The conversation database {self.path} cannot be opened: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, sql: str, args=()) -> sqlite3.Cursor:
+        try:
+            with self._db:
+                return self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Saving to {self.path} failed: {exc}") from exc
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def create_conversation(self, title: str = DEFAULT_TITLE, system_prompt: str = "",
+                            sampling: SamplingParams | None = None) -> Conversation:
+        now = time.time()
+        sampling = sampling or SamplingParams()
+        cur = self._write(
+            "INSERT INTO conversations(title, system_prompt, sampling, created, updated) VALUES (?, ?, ?, ?, ?)",
+            (title, system_prompt, json.dumps(asdict(sampling)), now, now),
+        )
+        return Conversation(cur.lastrowid, title, system_prompt, sampling, now)
+
+    def conversations(self, search: str = "") -> list[Conversation]:
+        rows = self._db.execute(
+            "SELECT id, title, system_prompt, sampling, updated FROM conversations "
+            "WHERE title LIKE ? ESCAPE '\\' ORDER BY updated DESC, id DESC",
+            ("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        ).fetchall()
+        return [Conversation(r[0], r[1], r[2], _sampling_from_json(r[3]), r[4]) for r in rows]
+
+    def conversation(self, conversation_id: int) -> Conversation | None:
+        row = self._db.execute(
+            "SELECT id, title, system_prompt, sampling, updated FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return Conversation(row[0], row[1], row[2], _sampling_from_json(row[3]), row[4]) if row else None
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._write("UPDATE conversations SET title = ? WHERE id = ?", (title.strip() or DEFAULT_TITLE, conversation_id))
+
+    def update_settings(self, conversation_id: int, system_prompt: str, sampling: SamplingParams) -> None:
+        self._write(
+            "UPDATE conversations SET system_prompt = ?, sampling = ? WHERE id = ?",
+            (system_prompt, json.dumps(asdict(sampling)), conversation_id),
+        )
+
+    def delete(self, conversation_id: int) -> None:
+        self._write("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        rows = self._db.execute(
+            "SELECT id, role, content, stats, finish_reason FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ).fetchall()
+        return [StoredMessage(r[0], r[1], r[2], _stats_from_json(r[3]), r[4]) for r in rows]
+
+    def add_message(self, conversation_id: int, role: str, content: str,
+                    stats: ReplyStats | None = None, finish_reason: str | None = None) -> StoredMessage:
+        now = time.time()
+        try:
+            with self._db:
+                cur = self._db.execute(
+                    "INSERT INTO messages(conversation_id, role, content, stats, finish_reason, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (conversation_id, role, content, json.dumps(asdict(stats)) if stats else None, finish_reason, now),
+                )
+                self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"Saving the message to {self.path} failed: {exc}") from exc
+        return StoredMessage(cur.lastrowid, role, content, stats, finish_reason)
+
+    def truncate_from(self, conversation_id: int, message_id: int) -> None:
+        """Delete a message and everything after it (edit and regenerate start from there)."""
+        self._write("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id))

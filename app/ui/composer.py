@@ -1,0 +1,88 @@
+"""Where the user writes: Enter sends, Shift+Enter starts a new line, the button sends or stops."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
+
+
+class ComposerEdit(QPlainTextEdit):
+    sig_submit = Signal()
+    """Enter was pressed without Shift."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.sig_submit.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    sig_send = Signal(str)
+    """The user sent this text."""
+    sig_stop = Signal()
+    """The user asked to stop the reply."""
+    sig_cancel_edit = Signal()
+    """The user gave up editing an earlier message."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.edit = ComposerEdit()
+        self.edit.setPlaceholderText("Message  (Enter to send, Shift+Enter for a new line)")
+        self.edit.setFixedHeight(84)
+        self.edit.sig_submit.connect(self._on_submit)
+        self.button = QPushButton("Send")
+        self.button.setMinimumWidth(84)
+        self.button.clicked.connect(self._on_button_clicked)
+        self.editing_label = QLabel()
+        self.cancel_edit_button = QToolButton()
+        self.cancel_edit_button.setText("Cancel edit")
+        self.cancel_edit_button.clicked.connect(self.sig_cancel_edit)
+        editing = QHBoxLayout()
+        editing.addWidget(self.editing_label)
+        editing.addStretch(1)
+        editing.addWidget(self.cancel_edit_button)
+        self._editing_row = QWidget()
+        self._editing_row.setLayout(editing)
+        self._editing_row.setVisible(False)
+
+        row = QHBoxLayout()
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 4, 12, 10)
+        layout.addWidget(self._editing_row)
+        layout.addLayout(row)
+        self._replying = False
+
+    def set_replying(self, replying: bool) -> None:
+        """While a reply streams the button stops it; Enter still does nothing until it ends."""
+        self._replying = replying
+        self.button.setText("Stop" if replying else "Send")
+        self.button.setToolTip("Stop the reply (Esc)" if replying else "Send (Enter)")
+
+    def set_editing(self, text: str | None) -> None:
+        """Show that the next send replaces an earlier message (None ends that)."""
+        self._editing_row.setVisible(text is not None)
+        if text is not None:
+            self.editing_label.setText("<i>Editing an earlier message: sending replaces it and what followed.</i>")
+            self.edit.setPlainText(text)
+            self.edit.setFocus()
+
+    @Slot()
+    def _on_button_clicked(self) -> None:
+        if self._replying:
+            self.sig_stop.emit()
+        else:
+            self._on_submit()
+
+    @Slot()
+    def _on_submit(self) -> None:
+        text = self.edit.toPlainText().strip()
+        if self._replying or not text:
+            return
+        self.edit.clear()
+        self.sig_send.emit(text)

@@ -1,0 +1,394 @@
+"""The KV cache and context panel: model, K and V precision, context length, flash attention,
+the compact window cache, and -- before anything loads -- what that choice costs."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.config import LoadConfig
+from app.engine.kvtypes import CACHE_TYPES, cache_type
+from app.engine.memory import MAX_CTX, MIB
+from app.engine.planner import LoadPlan
+from app.settings import Settings
+from app.ui.tasks import spawn
+
+PRESETS = (
+    ("Quality", "f16", "f16"),
+    ("Balanced", "q8_0", "q8_0"),
+    ("Long context", "q8_0", "q4_0"),
+    ("Maximum context", "q4_0", "q4_0"),
+)
+FLASH_ATTN_CHOICES = (
+    ("auto", "Auto", "On exactly when V is quantized (required there); off otherwise, as it slows an f16 cache on CPU."),
+    ("on", "On", "Always on. A quantized V cache needs it."),
+    ("off", "Off", "Always off. Only f32, f16 and bf16 V caches work without it."),
+)
+CTX_STEP = 256
+PLAN_DELAY_MS = 120
+
+
+def mib(n: int) -> str:
+    return f"{n / MIB:,.1f} MiB"
+
+
+class KvPanel(QWidget):
+    sig_apply = Signal(object)
+    """Load with this LoadConfig."""
+    sig_open_model = Signal()
+    """The user wants to pick a model file."""
+
+    def __init__(self, planner, settings: Settings, parent=None):
+        super().__init__(parent)
+        self._planner = planner  # async (LoadConfig) -> LoadPlan
+        self._settings = settings
+        self._loaded: LoadConfig | None = None
+        self._plan: LoadPlan | None = None
+        self._busy = False
+        self._filling = False
+
+        # Model
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumContentsLength(18)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open a .gguf model file (or drop one on the window)")
+        self.open_button.clicked.connect(self.sig_open_model)
+        self.model_info = QLabel()
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: #777;")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.open_button)
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addLayout(model_row)
+        model_layout.addWidget(self.model_info)
+
+        # Precision
+        self.preset_buttons = []
+        presets = QHBoxLayout()
+        presets.setSpacing(4)
+        for name, k, v in PRESETS:
+            button = QPushButton(name)
+            button.setToolTip(f"K {k} / V {v}")
+            button.setCheckable(True)
+            button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
+            presets.addWidget(button)
+            self.preset_buttons.append((button, k, v))
+        self.k_combo, self.k_help = self._type_combo()
+        self.v_combo, self.v_help = self._type_combo()
+        precision_box = QGroupBox("KV cache precision")
+        form = QFormLayout(precision_box)
+        form.addRow(presets)
+        form.addRow("K (keys)", self.k_combo)
+        form.addRow("", self.k_help)
+        form.addRow("V (values)", self.v_combo)
+        form.addRow("", self.v_help)
+
+        # Context and attention
+        self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
+        self.ctx_slider.setRange(1, 32768 // CTX_STEP)
+        self.ctx_slider.valueChanged.connect(self._on_slider_moved)
+        self.ctx_spin = QSpinBox()
+        self.ctx_spin.setRange(1, MAX_CTX)
+        self.ctx_spin.setSingleStep(CTX_STEP)
+        self.ctx_spin.setGroupSeparatorShown(True)
+        self.ctx_spin.setSuffix(" tokens")
+        self.ctx_spin.valueChanged.connect(self._on_spin_changed)
+        ctx_row = QHBoxLayout()
+        ctx_row.addWidget(self.ctx_slider, 1)
+        ctx_row.addWidget(self.ctx_spin)
+        self.ctx_note = QLabel()
+        self.ctx_note.setWordWrap(True)
+        self.fa_combo = QComboBox()
+        for key, label, tip in FLASH_ATTN_CHOICES:
+            self.fa_combo.addItem(label, key)
+            self.fa_combo.setItemData(self.fa_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
+        self.fa_help = QLabel()
+        self.fa_help.setWordWrap(True)
+        self.fa_help.setStyleSheet("color: #777;")
+        self.window_check = QCheckBox("Compact sliding-window cache")
+        self.window_check.toggled.connect(self._on_field_changed)
+        self.window_help = QLabel()
+        self.window_help.setWordWrap(True)
+        self.window_help.setStyleSheet("color: #777;")
+        context_box = QGroupBox("Context")
+        cform = QFormLayout(context_box)
+        cform.addRow("Length", ctx_row)
+        cform.addRow("", self.ctx_note)
+        cform.addRow("Flash attention", self.fa_combo)
+        cform.addRow("", self.fa_help)
+        cform.addRow(self.window_check)
+        cform.addRow(self.window_help)
+
+        # Estimate and apply
+        self.estimate_label = QLabel()
+        self.estimate_label.setObjectName("estimate")
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("refusal")
+        self.message_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.setTextVisible(False)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setDefault(True)
+        self.apply_button.clicked.connect(self._on_apply_clicked)
+        self.status_label = QLabel()
+        estimate_box = QGroupBox("Before loading")
+        elayout = QVBoxLayout(estimate_box)
+        elayout.addWidget(self.estimate_label)
+        elayout.addWidget(self.message_label)
+        apply_row = QHBoxLayout()
+        apply_row.addWidget(self.status_label, 1)
+        apply_row.addWidget(self.apply_button)
+        elayout.addLayout(apply_row)
+        elayout.addWidget(self.progress)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for box in (model_box, precision_box, context_box, estimate_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+
+        self._plan_timer = QTimer(self)
+        self._plan_timer.setSingleShot(True)
+        self._plan_timer.timeout.connect(self._on_plan_due)
+        self._update_help()
+
+    def _type_combo(self) -> tuple[QComboBox, QLabel]:
+        combo = QComboBox()
+        for t in CACHE_TYPES:
+            combo.addItem(f"{t.name}  ({t.bits_per_element:g} bits)", t.name)
+            combo.setItemData(combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
+        combo.currentIndexChanged.connect(self._on_field_changed)
+        help_label = QLabel()
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet("color: #777;")
+        return combo, help_label
+
+    # -- what the fields say ----------------------------------------------------------------
+
+    def config(self) -> LoadConfig | None:
+        path = self.model_combo.currentData()
+        if not path:
+            return None
+        return LoadConfig(
+            model_path=path,
+            n_ctx=self.ctx_spin.value(),
+            type_k=self.k_combo.currentData(),
+            type_v=self.v_combo.currentData(),
+            flash_attn=self.fa_combo.currentData(),
+            compact_window=self.window_check.isChecked(),
+        )
+
+    @property
+    def plan(self) -> LoadPlan | None:
+        return self._plan
+
+    def set_models(self, paths: list[str], current: str | None) -> None:
+        self._filling = True
+        self.model_combo.clear()
+        for path in paths:
+            self.model_combo.addItem(os.path.basename(path), path)
+            self.model_combo.setItemData(self.model_combo.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        self._filling = False
+        index = self.model_combo.findData(current) if current else 0
+        self.model_combo.setCurrentIndex(max(index, 0))
+        self._on_model_changed()
+
+    def select_model(self, path: str) -> None:
+        if self.model_combo.findData(path) < 0:
+            self.model_combo.insertItem(0, os.path.basename(path), path)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(path))
+
+    def set_fields(self, config: LoadConfig) -> None:
+        self._filling = True
+        try:
+            self.k_combo.setCurrentIndex(max(self.k_combo.findData(config.type_k), 0))
+            self.v_combo.setCurrentIndex(max(self.v_combo.findData(config.type_v), 0))
+            self.fa_combo.setCurrentIndex(max(self.fa_combo.findData(config.flash_attn), 0))
+            self.window_check.setChecked(config.compact_window)
+            self.ctx_spin.setValue(config.n_ctx)
+        finally:
+            self._filling = False
+        self._on_field_changed()
+
+    def set_types(self, type_k: str, type_v: str) -> None:
+        self._filling = True
+        self.k_combo.setCurrentIndex(self.k_combo.findData(type_k))
+        self.v_combo.setCurrentIndex(self.v_combo.findData(type_v))
+        self._filling = False
+        self._on_field_changed()
+
+    def set_loaded(self, config: LoadConfig | None) -> None:
+        self._loaded = config
+        self._refresh_apply()
+
+    def set_busy(self, busy: bool, status: str = "") -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        self.status_label.setText(status)
+        self.open_button.setEnabled(not busy)
+        self.model_combo.setEnabled(not busy)
+        self._refresh_apply()
+
+    # -- reactions --------------------------------------------------------------------------
+
+    @Slot()
+    def _on_model_changed(self) -> None:
+        if self._filling:
+            return
+        path = self.model_combo.currentData()
+        if path:
+            self.set_fields(self._settings.for_model(path).load_config(path))
+
+    @Slot(int)
+    def _on_slider_moved(self, steps: int) -> None:
+        if not self._filling:
+            self.ctx_spin.setValue(steps * CTX_STEP)
+
+    @Slot(int)
+    def _on_spin_changed(self, value: int) -> None:
+        self._filling_slider(value)
+        self._on_field_changed()
+
+    def _filling_slider(self, value: int) -> None:
+        self.ctx_slider.blockSignals(True)
+        self.ctx_slider.setValue(max(1, -(-value // CTX_STEP)))
+        self.ctx_slider.blockSignals(False)
+
+    @Slot()
+    def _on_field_changed(self, *_args) -> None:
+        if self._filling:
+            return
+        self._update_help()
+        self._plan_timer.start(PLAN_DELAY_MS)
+        self._refresh_apply()
+
+    def _update_help(self) -> None:
+        k = cache_type(self.k_combo.currentData() or "f16")
+        v = cache_type(self.v_combo.currentData() or "f16")
+        self.k_help.setText(k.description)
+        self.v_help.setText(v.description)
+        for button, pk, pv in self.preset_buttons:
+            button.setChecked((pk, pv) == (k.name, v.name))
+        mode = self.fa_combo.currentData()
+        text = next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode)
+        if mode == "auto":
+            text = ("Auto: on, because V is quantized." if v.quantized else "Auto: off, because V is not quantized.") \
+                + " It is required for a quantized V and slows an f16 cache on CPU."
+        self.fa_help.setText(text)
+
+    @Slot()
+    def _on_plan_due(self) -> None:
+        config = self.config()
+        if config is not None:
+            spawn(self._update_plan(config))
+
+    async def _update_plan(self, config: LoadConfig) -> None:
+        plan = await self._planner(config)
+        if self.config() != config:  # the fields moved on while this was computed
+            return
+        self._show_plan(plan)
+
+    async def refresh_plan(self) -> LoadPlan | None:
+        """Compute and show the plan for the fields now (used at start-up and by tests)."""
+        config = self.config()
+        if config is None:
+            return None
+        plan = await self._planner(config)
+        self._show_plan(plan)
+        return plan
+
+    def _show_plan(self, plan: LoadPlan) -> None:
+        self._plan = plan
+        model = plan.model
+        if model is not None:
+            template = "chat template" if model.has_chat_template else "no chat template: plain completion"
+            window = f" · sliding window {model.sliding_window}" if model.has_sliding_window else ""
+            self.model_info.setText(
+                f"{model.architecture} · {model.quantization} · {model.file_bytes / MIB:,.0f} MiB · "
+                f"trained on {model.n_ctx_train:,} tokens{window} · {template}"
+            )
+            slider_max = max(model.n_ctx_train, 8192) * 2
+            self.ctx_slider.setRange(1, min(slider_max, MAX_CTX) // CTX_STEP)
+            self._filling_slider(self.ctx_spin.value())
+            self.window_check.setVisible(model.has_sliding_window)
+            self.window_help.setVisible(model.has_sliding_window)
+            if model.has_sliding_window and plan.estimate is not None:
+                e = plan.estimate
+                other = e.other_window_kv.total if e.other_window_kv else e.kv_bytes
+                compact, full = (e.kv_bytes, other) if e.compact_window else (other, e.kv_bytes)
+                self.window_help.setText(
+                    f"Keep only the last {model.sliding_window:,} tokens for the {model.n_swa_layers} sliding-window "
+                    f"layers: {mib(compact)} instead of {mib(full)} here. Editing far back then re-reads the prompt."
+                )
+        else:
+            self.model_info.setText("")
+        notes = list(plan.warnings)
+        self.ctx_note.setText(next((w for w in notes if "trained" in w), ""))
+        self.ctx_note.setStyleSheet("color: #b7791f;")
+        e = plan.estimate
+        if e is None:
+            self.estimate_label.setText("")
+        else:
+            fit = ("<span style='color:#2e9d55'>fits</span>" if e.fits
+                   else "<span style='color:#c0392b'><b>does not fit</b></span>")
+            saving = (f"saves <b>{mib(e.saving_bytes)} ({e.saving_percent:.1f} %)</b>" if e.saving_bytes >= 0
+                      else f"<b>{mib(-e.saving_bytes)} more</b> than f16")
+            self.estimate_label.setText(
+                f"KV cache <b>{mib(e.kv_bytes)}</b> (K {mib(e.k_bytes)} + V {mib(e.v_bytes)}) for "
+                f"{e.n_ctx:,} tokens<br>f16/f16 would take {mib(e.f16_kv_bytes)}: {saving}<br>"
+                f"Total with weights {mib(e.weights_bytes)} and compute ≈{mib(e.compute_bytes)}: "
+                f"<b>{mib(e.total_bytes)}</b>, {mib(e.available_bytes)} available: {fit}"
+            )
+            self.estimate_label.setToolTip(f"KV {e.kv_bytes:,} bytes (K {e.k_bytes:,}, V {e.v_bytes:,})")
+        if plan.error is not None:
+            self.message_label.setStyleSheet("color: #c0392b;")
+            self.message_label.setText(str(plan.error))
+        else:
+            self.message_label.setStyleSheet("color: #b7791f;")
+            self.message_label.setText("\n".join(w for w in notes if "trained" not in w))
+        self._refresh_apply()
+
+    def _refresh_apply(self) -> None:
+        config = self.config()
+        plan_current = self._plan is not None and self._plan.config == config
+        valid = plan_current and self._plan.ok
+        self.apply_button.setEnabled(not self._busy and config is not None and valid and config != self._loaded)
+        if not self._busy:
+            if config is not None and config == self._loaded:
+                self.status_label.setText("Loaded")
+            elif valid:
+                self.status_label.setText("Apply to reload with these settings")
+            else:
+                self.status_label.setText("")
+
+    @Slot()
+    def _on_apply_clicked(self) -> None:
+        config = self.config()
+        if config is not None and self.apply_button.isEnabled():
+            self.sig_apply.emit(config)
+

@@ -1,0 +1,341 @@
+"""The main window: conversations | chat | memory gauge and settings. It wires the widgets to
+EngineHost, the store and the settings file, and is the one place errors are shown."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.config import LoadConfig
+from app.engine.errors import EngineError
+from app.engine.host import EngineHost
+from app.paths import starter_model_path
+from app.settings import Settings, load_settings, save_settings
+from app.store import ConversationStore, StoreError
+from app.ui.chat_session import ChatSession
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.conversation_list import ConversationList
+from app.ui.conversation_settings import ConversationSettings
+from app.ui.kv_panel import KvPanel
+from app.ui.memory_gauge import MemoryGauge
+from app.ui.tasks import set_error_handler, spawn
+
+_log = logging.getLogger(__name__)
+
+
+class Banner(QFrame):
+    """A dismissable message above the chat, for errors and notices (never a modal dialog)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str, error: bool) -> None:
+        colors = ("#fdecea", "#c0392b") if error else ("#fff6e0", "#b7791f")
+        self.setStyleSheet(f"QFrame#banner {{ background: {colors[0]}; border: 1px solid {colors[1]}; "
+                           f"border-radius: 6px; }} QLabel {{ color: #222; }}")
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    sig_closed = Signal()
+    """The window has shut the engine down and closed."""
+
+    def __init__(self, host: EngineHost, store: ConversationStore, settings_path: Path):
+        super().__init__()
+        self.setWindowTitle("KV Chat")
+        self.setAcceptDrops(True)
+        self.host = host
+        self.store = store
+        self.settings_path = settings_path
+        self.settings: Settings = load_settings(settings_path)
+        self._closing = False
+        self._closed = False
+
+        self.conversations = ConversationList()
+        self.chat_view = ChatView()
+        self.composer = Composer()
+        self.banner = Banner()
+        self.gauge = MemoryGauge()
+        self.kv_panel = KvPanel(self.host.plan, self.settings)
+        self.conversation_settings = ConversationSettings()
+        self.session = ChatSession(host, store, self.chat_view, self.composer, self)
+
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 6, 0, 0)
+        center_layout.setSpacing(4)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(12, 0, 12, 0)
+        banner_row.addWidget(self.banner)
+        center_layout.addLayout(banner_row)
+        center_layout.addWidget(self.chat_view, 1)
+        center_layout.addWidget(self.composer)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._scrolling(self.kv_panel), "KV cache")
+        self.tabs.addTab(self._scrolling(self.conversation_settings), "Conversation")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(4, 6, 8, 6)
+        side_layout.addWidget(self.gauge)
+        side_layout.addWidget(self.tabs, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(center)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 620, 400])
+        self.setCentralWidget(splitter)
+        self.statusBar().showMessage("Starting…")
+        self._build_menu()
+
+        self.conversations.sig_new.connect(lambda: spawn(self.new_conversation()))
+        self.conversations.sig_selected.connect(lambda cid: spawn(self.open_conversation(cid)))
+        self.conversations.sig_renamed.connect(self._on_conversation_renamed)
+        self.conversations.sig_deleted.connect(lambda cid: spawn(self.delete_conversation(cid)))
+        self.conversations.sig_search.connect(lambda _text: self.refresh_conversations())
+        self.conversation_settings.sig_changed.connect(self._on_conversation_settings_changed)
+        self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
+        self.kv_panel.sig_open_model.connect(self.open_model_dialog)
+        self.session.sig_usage.connect(self.gauge.set_usage)
+        self.session.sig_error.connect(self.show_error)
+        self.session.sig_titles_changed.connect(self.refresh_conversations)
+        self.session.sig_replying.connect(self._on_replying)
+        set_error_handler(self.show_error)
+
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+        else:
+            self.resize(1320, 820)
+        if self.settings.recovered_from:
+            self.banner.show_message(self.settings.recovered_from, error=False)
+
+    def _scrolling(self, widget: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(widget)
+        return area
+
+    def _build_menu(self) -> None:
+        def action(menu, text, shortcut, handler):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(handler)
+            menu.addAction(a)
+            self.addAction(a)  # shortcuts work even when the menu bar is hidden
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "&New conversation", "Ctrl+N", lambda: spawn(self.new_conversation()))
+        action(file_menu, "&Open model…", "Ctrl+O", self.open_model_dialog)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", "Ctrl+Q", self.close)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        self.stop_action = action(chat_menu, "&Stop reply", "Esc", self.session.stop)
+        action(chat_menu, "&Regenerate reply", "Ctrl+R", self.session.regenerate)
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def model_choices(self) -> list[str]:
+        starter = starter_model_path()
+        paths = list(self.settings.recent_models)
+        if starter is not None and str(starter) not in paths:
+            paths.append(str(starter))
+        return paths
+
+    async def start(self) -> None:
+        """Open the last conversation and load the last model (or the starter model)."""
+        choices = self.model_choices()
+        self.kv_panel.set_models(choices, self.settings.last_model or (choices[0] if choices else None))
+        self.refresh_conversations()
+        await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
+        config = self.kv_panel.config()
+        if config is None:
+            self.statusBar().showMessage("No model: open a .gguf file (File → Open model…)")
+            return
+        await self.kv_panel.refresh_plan()
+        await self.apply(config)
+
+    def _latest_conversation(self) -> int | None:
+        existing = self.store.conversations()
+        return existing[0].id if existing else None
+
+    # -- models -----------------------------------------------------------------------------
+
+    async def apply(self, config: LoadConfig) -> bool:
+        """Load or reload the model; on failure the previous model stays (the engine restores it)."""
+        await self.session.stop_and_wait()  # the partial reply is saved before the reload
+        self.kv_panel.set_busy(True, "Loading…")
+        self.statusBar().showMessage(f"Loading {Path(config.model_path).name}…")
+        try:
+            report = await self.host.load(config)
+        except EngineError as exc:
+            self.show_error(exc)
+            current = self.host.report
+            self.kv_panel.set_loaded(current.config if current else None)
+            self.gauge.set_report(current)
+            self.statusBar().showMessage("Load failed" + (": the previous model is still loaded" if current else ""))
+            return False
+        finally:
+            self.kv_panel.set_busy(False)
+        self.settings.remember_load(config)
+        self._save_settings()
+        self.kv_panel.set_loaded(config)
+        self.gauge.set_report(report)
+        self.gauge.set_usage(await self.host.usage())
+        self.banner.hide()
+        if not report.chat_template:
+            self.banner.show_message(
+                f"{report.model.display_name} has no chat template (it is probably a base model): "
+                "your messages are continued as plain text, not answered as a chat.", error=False)
+        self.statusBar().showMessage(
+            f"{report.model.display_name} · {report.n_ctx:,} tokens · K {report.type_k} / V {report.type_v} · "
+            f"flash attention {'on' if report.flash_attn else 'off'} · loaded in {report.load_seconds:.1f} s")
+        return True
+
+    @Slot()
+    def open_model_dialog(self) -> None:
+        dialog = QFileDialog(self, "Open a GGUF model")
+        dialog.setNameFilters(["GGUF models (*.gguf)", "All files (*)"])
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.open_model)
+        dialog.open()  # not exec(): a nested event loop would stall streaming
+
+    @Slot(str)
+    def open_model(self, path: str) -> None:
+        self.kv_panel.select_model(path)
+        config = self.kv_panel.config()
+        spawn(self.apply(config))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile().lower().endswith(".gguf")]
+        if paths:
+            event.acceptProposedAction()
+            self.open_model(paths[0])
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def refresh_conversations(self) -> None:
+        current = self.session.conversation.id if self.session.conversation else None
+        self.conversations.set_conversations(self.store.conversations(self.conversations.search.text()), current)
+
+    async def open_conversation(self, conversation_id: int | None) -> None:
+        self.conversation_settings.flush()
+        await self.session.open(conversation_id)
+        conversation = self.session.conversation
+        self.conversation_settings.set_values(conversation.system_prompt, conversation.sampling)
+        self.settings.last_conversation = conversation.id
+        self.refresh_conversations()
+        self.composer.edit.setFocus()
+
+    async def new_conversation(self) -> None:
+        await self.session.stop_and_wait()
+        conversation = self.store.create_conversation(sampling=self.conversation_settings.sampling())
+        await self.open_conversation(conversation.id)
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        if self.session.conversation and self.session.conversation.id == conversation_id:
+            await self.session.stop_and_wait()
+        self.store.delete(conversation_id)
+        if self.session.conversation and self.session.conversation.id == conversation_id:
+            await self.open_conversation(self._latest_conversation())
+        else:
+            self.refresh_conversations()
+
+    @Slot(int, str)
+    def _on_conversation_renamed(self, conversation_id: int, title: str) -> None:
+        self.store.rename(conversation_id, title)
+        if self.session.conversation and self.session.conversation.id == conversation_id:
+            self.session.conversation = self.store.conversation(conversation_id)
+
+    @Slot(str, object)
+    def _on_conversation_settings_changed(self, system_prompt: str, sampling) -> None:
+        try:
+            self.session.update_settings(system_prompt, sampling)
+        except StoreError as exc:
+            self.show_error(exc)
+
+    @Slot(bool)
+    def _on_replying(self, replying: bool) -> None:
+        self.kv_panel.open_button.setEnabled(True)
+        if not replying:
+            spawn(self._refresh_usage())
+
+    async def _refresh_usage(self) -> None:
+        self.gauge.set_usage(await self.host.usage())
+
+    # -- errors and shutdown ----------------------------------------------------------------
+
+    @Slot(object)
+    def show_error(self, error: BaseException) -> None:
+        if not isinstance(error, (EngineError, StoreError, OSError)):
+            _log.error("unexpected error", exc_info=error)
+        self.banner.show_message(str(error) or type(error).__name__, error=True)
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings, self.settings_path)
+        except OSError as exc:
+            self.show_error(OSError(f"Settings could not be saved to {self.settings_path}: {exc.strerror}"))
+
+    def closeEvent(self, event) -> None:
+        if self._closed:
+            event.accept()
+            return
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            spawn(self.shutdown())
+
+    async def shutdown(self) -> None:
+        """Save what is on screen, stop the engine, then close for real."""
+        self.conversation_settings.flush()
+        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        self._save_settings()
+        await self.session.stop_and_wait()
+        await self.host.close()
+        self.store.close()
+        set_error_handler(None)
+        self._closed = True
+        self.close()
+        self.sig_closed.emit()
+

@@ -1,0 +1,185 @@
+"""The live memory gauge: the KV cache llama.cpp allocated (K and V) against f16/f16, the
+context cells in use, and the process's memory. Every KV figure is the engine's measurement."""
+
+from __future__ import annotations
+
+import psutil
+from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
+
+from app.engine.memory import MIB
+from app.engine.records import CacheUsage, LoadReport
+
+K_COLOR = QColor("#3d7be0")
+V_COLOR = QColor("#27a59a")
+F16_COLOR = QColor("#b9bec6")
+USED_COLOR = QColor("#e09a3d")
+RSS_REFRESH_MS = 250
+
+
+def mib(n: int) -> str:
+    return f"{n / MIB:,.1f} MiB"
+
+
+class GaugeBar(QWidget):
+    """A horizontal bar of coloured segments, each a fraction of the full width."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.segments: list[tuple[float, QColor]] = []
+        self.setMinimumHeight(14)
+        self.setMaximumHeight(14)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_segments(self, segments: list[tuple[float, QColor]], tooltip: str = "") -> None:
+        self.segments = [(max(0.0, min(1.0, f)), c) for f, c in segments]
+        self.setToolTip(tooltip)
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.setPen(QPen(self.palette().mid().color(), 1))
+        painter.setBrush(self.palette().base())
+        painter.drawRoundedRect(rect, 3, 3)
+        x = rect.left()
+        painter.setPen(Qt.PenStyle.NoPen)
+        for fraction, color in self.segments:
+            width = rect.width() * fraction
+            if width > 0:
+                painter.setBrush(color)
+                painter.drawRoundedRect(QRectF(x, rect.top(), width, rect.height()), 3, 3)
+            x += width
+        painter.end()
+
+
+class MemoryGauge(QFrame):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("memory_gauge")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._report: LoadReport | None = None
+        self._usage: CacheUsage | None = None
+        self._process = psutil.Process()
+
+        self.title = QLabel("<b>Memory</b>")
+        self.kv_bar = GaugeBar()
+        self.f16_bar = GaugeBar()
+        self.kv_label = QLabel()
+        self.f16_label = QLabel()
+        self.saving_label = QLabel()
+        self.saving_label.setObjectName("saving")
+        self.context_bar = GaugeBar()
+        self.context_label = QLabel()
+        self.window_bar = GaugeBar()
+        self.window_label = QLabel()
+        self.process_label = QLabel()
+        self.process_label.setWordWrap(True)
+        for label in (self.kv_label, self.f16_label, self.context_label, self.window_label):
+            label.setMinimumWidth(150)
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(10, 8, 10, 8)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(3)
+        grid.addWidget(self.title, 0, 0, 1, 3)
+        grid.addWidget(QLabel("KV cache"), 1, 0)
+        grid.addWidget(self.kv_bar, 1, 1)
+        grid.addWidget(self.kv_label, 1, 2)
+        grid.addWidget(QLabel("at f16"), 2, 0)
+        grid.addWidget(self.f16_bar, 2, 1)
+        grid.addWidget(self.f16_label, 2, 2)
+        grid.addWidget(self.saving_label, 3, 1, 1, 2)
+        grid.addWidget(QLabel("Context"), 4, 0)
+        grid.addWidget(self.context_bar, 4, 1)
+        grid.addWidget(self.context_label, 4, 2)
+        self._window_row = [QLabel("Window"), self.window_bar, self.window_label]
+        for col, w in enumerate(self._window_row):
+            grid.addWidget(w, 5, col)
+        grid.addWidget(self.process_label, 6, 0, 1, 3)
+        grid.setColumnStretch(1, 1)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._refresh_process)
+        self._timer.start(RSS_REFRESH_MS)
+        self._render()
+
+    @property
+    def report(self) -> LoadReport | None:
+        return self._report
+
+    def set_report(self, report: LoadReport | None) -> None:
+        self._report = report
+        self._usage = CacheUsage(0, report.n_ctx) if report else None
+        self._render()
+
+    def set_usage(self, usage: CacheUsage | None) -> None:
+        if usage is not None and usage != self._usage:
+            self._usage = usage
+            self._render_context()
+
+    def _render(self) -> None:
+        r = self._report
+        if r is None:
+            self.kv_bar.set_segments([])
+            self.f16_bar.set_segments([])
+            self.kv_label.setText("no model loaded")
+            self.f16_label.setText("")
+            self.saving_label.setText("")
+        else:
+            scale = max(r.kv.total, r.f16_kv_bytes) or 1
+            self.kv_bar.set_segments(
+                [(r.kv.k_bytes / scale, K_COLOR), (r.kv.v_bytes / scale, V_COLOR)],
+                f"K ({r.type_k}) {r.kv.k_bytes:,} bytes\nV ({r.type_v}) {r.kv.v_bytes:,} bytes",
+            )
+            self.f16_bar.set_segments([(r.f16_kv_bytes / scale, F16_COLOR)], f"{r.f16_kv_bytes:,} bytes")
+            self.kv_label.setText(
+                f"<b>{mib(r.kv.total)}</b>  <span style='color:{K_COLOR.name()}'>K {mib(r.kv.k_bytes)}</span>"
+                f" + <span style='color:{V_COLOR.name()}'>V {mib(r.kv.v_bytes)}</span>"
+            )
+            self.kv_label.setToolTip(f"{r.kv.total:,} bytes, as llama.cpp allocated them")
+            self.f16_label.setText(mib(r.f16_kv_bytes))
+            if r.saving_bytes >= 0:
+                color = "#2e9d55" if r.saving_bytes > 0 else "#888"
+                self.saving_label.setText(
+                    f"<span style='color:{color}'><b>saves {mib(r.saving_bytes)} ({r.saving_percent:.1f} %)</b></span>"
+                    f" with K {r.type_k} / V {r.type_v}"
+                )
+            else:
+                self.saving_label.setText(
+                    f"<span style='color:#c0392b'>uses {mib(-r.saving_bytes)} more than f16</span>"
+                )
+        self._render_context()
+        self._refresh_process()
+
+    def _render_context(self) -> None:
+        r, u = self._report, self._usage
+        has_window = bool(r and r.model.has_sliding_window and u and u.window_cells)
+        for w in self._window_row:
+            w.setVisible(has_window)
+        if r is None or u is None:
+            self.context_bar.set_segments([])
+            self.context_label.setText("")
+            return
+        self.context_bar.set_segments([(u.cells_used / u.n_ctx, USED_COLOR)], "cells holding the conversation")
+        self.context_label.setText(f"{u.cells_used:,} / {u.n_ctx:,} tokens")
+        if has_window:
+            self.window_bar.set_segments([(u.window_cells_used / u.window_cells, USED_COLOR)])
+            self.window_label.setText(f"{u.window_cells_used:,} / {u.window_cells:,} cells")
+
+    @Slot()
+    def _refresh_process(self) -> None:
+        try:
+            rss = self._process.memory_info().rss
+            available = psutil.virtual_memory().available
+        except psutil.Error:
+            return
+        r = self._report
+        parts = [f"Process {mib(rss)}"]
+        if r is not None:
+            parts.append(f"weights {mib(r.weights_bytes)}")
+            parts.append(f"compute buffer {mib(r.compute_bytes)}")
+        parts.append(f"free {available / (1024 * MIB):.1f} GiB")
+        self.process_label.setText("  ·  ".join(parts))

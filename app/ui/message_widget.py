@@ -1,0 +1,175 @@
+"""One message in the conversation: who said it, the Markdown body, actions and reply stats."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+
+from app.engine.records import ReplyStats
+from app.ui.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
+
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
+    if stats is None:
+        return ""
+    parts = [f"{stats.generated_tokens} tokens"]
+    if stats.time_to_first_token is not None:
+        parts.append(f"first token {stats.time_to_first_token:.2f} s")
+    if stats.tokens_per_second:
+        parts.append(f"{stats.tokens_per_second:.1f} tok/s")
+    if stats.prompt_tokens:
+        cached = f", {stats.cached_tokens} cached" if stats.cached_tokens else ""
+        parts.append(f"prompt {stats.prompt_tokens}{cached}")
+    if stats.type_k:
+        parts.append(f"K {stats.type_k} / V {stats.type_v}")
+    if finish_reason == "cancelled":
+        parts.append("stopped")
+    elif finish_reason == "length":
+        parts.append("max tokens reached")
+    elif finish_reason == "context_full":
+        parts.append("context full")
+    return "  ·  ".join(parts)
+
+
+class MarkdownView(QTextBrowser):
+    """A read-only rich-text view as tall as its content, so the outer scroll area scrolls."""
+
+    sig_copy_code = Signal(int)
+    """The "Copy code" link of code block N was clicked."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        self.document().contentsChanged.connect(self._fit_height)
+
+    @Slot(QUrl)
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() == COPY_CODE_SCHEME:
+            self.sig_copy_code.emit(int(url.path()))
+
+    def _fit_height(self) -> None:
+        self.document().setTextWidth(self.viewport().width())
+        height = int(self.document().size().height()) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, self.height())
+
+
+class MessageWidget(QFrame):
+    sig_edit = Signal(int)
+    """Edit this user message (by its store id) and resend from there."""
+    sig_regenerate = Signal()
+    """Replace this reply with a new one."""
+
+    def __init__(self, role: str, text: str = "", message_id: int | None = None, parent=None):
+        super().__init__(parent)
+        self.role = role
+        self.message_id = message_id
+        self._text = text
+        self._code_blocks: tuple[str, ...] = ()
+        self._renderer = MarkdownRenderer(DARK if is_dark(self) else LIGHT)
+        self.setObjectName(f"message_{role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        dark = is_dark(self)
+        background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
+        self.setStyleSheet(
+            f"QFrame#message_{role} {{ background: {background.get(role, 'transparent')}; "
+            f"border: 1px solid {'#3a3f47' if dark else '#dde1e6'}; border-radius: 8px; }}"
+        )
+
+        self.role_label = QLabel(f"<b>{ROLE_NAMES.get(role, role)}</b>")
+        self.copy_button = self._tool("Copy", "Copy this message as Markdown", self._on_copy_clicked)
+        self.edit_button = self._tool("Edit", "Edit this message and resend from here",
+                                      lambda: self.sig_edit.emit(self.message_id or -1))
+        self.regenerate_button = self._tool("Regenerate", "Write this reply again", self.sig_regenerate.emit)
+        self.edit_button.setVisible(role == "user")
+        self.regenerate_button.setVisible(False)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.role_label)
+        header.addStretch(1)
+        for b in (self.edit_button, self.regenerate_button, self.copy_button):
+            header.addWidget(b)
+
+        self.body = MarkdownView()
+        self.body.sig_copy_code.connect(self._on_copy_code)
+        self.status_label = QLabel()  # "Reading prompt..." while waiting
+        self.status_label.setVisible(False)
+        self.stats_label = QLabel()
+        self.stats_label.setObjectName("stats")
+        self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
+        self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stats_label.setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.body)
+        layout.addWidget(self.stats_label)
+        self.set_text(text)
+
+    def _tool(self, text: str, tip: str, handler) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(handler)
+        return button
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        rendered = self._renderer.render(text)
+        self._code_blocks = rendered.code_blocks
+        self.body.setHtml(rendered.html)
+
+    def set_status(self, status: str) -> None:
+        self.status_label.setText(f"<i>{status}</i>")
+        self.status_label.setVisible(bool(status))
+
+    def set_stats(self, stats: ReplyStats | None, finish_reason: str | None) -> None:
+        line = format_stats(stats, finish_reason)
+        self.stats_label.setText(line)
+        self.stats_label.setVisible(bool(line))
+
+    def set_regenerate_visible(self, visible: bool) -> None:
+        self.regenerate_button.setVisible(visible and self.role == "assistant")
+
+    def code_block(self, n: int) -> str:
+        return self._code_blocks[n]
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self._text)
+
+    @Slot(int)
+    def _on_copy_code(self, n: int) -> None:
+        if 0 <= n < len(self._code_blocks):
+            QGuiApplication.clipboard().setText(self._code_blocks[n])

@@ -1,0 +1,76 @@
+"""The real window, offscreen, on a qasync loop, with the real starter model and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+
+from app.engine.host import EngineHost
+from app.store import ConversationStore
+from app.ui.main_window import MainWindow
+from app.ui.tasks import wait_all
+
+
+@pytest.fixture
+def loop(qapp):
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(wait_all())
+    asyncio.set_event_loop(None)
+
+
+class WindowFactory:
+    """Makes windows over one set of files, so a test can close one and open the next."""
+
+    def __init__(self, tmp_path, loop):
+        self.db_path = tmp_path / "data" / "conversations.sqlite3"
+        self.settings_path = tmp_path / "config" / "settings.json"
+        self.loop = loop
+        self.windows: list[MainWindow] = []
+
+    def new(self, start: bool = True) -> MainWindow:
+        window = MainWindow(EngineHost(), ConversationStore(self.db_path), self.settings_path)
+        window.conversations.confirm_delete = False
+        self.windows.append(window)
+        window.show()
+        if start:
+            self.loop.run_until_complete(window.start())
+        return window
+
+    def close(self, window: MainWindow) -> None:
+        if not window._closed:
+            self.loop.run_until_complete(window.shutdown())
+
+
+@pytest.fixture
+def windows(tmp_path, loop, qtbot):
+    factory = WindowFactory(tmp_path, loop)
+    yield factory
+    for window in factory.windows:
+        factory.close(window)
+
+
+@pytest.fixture
+def window(windows):
+    return windows.new()
+
+
+async def until(predicate, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def send(loop, qtbot, window, text: str, wait: bool = True) -> None:
+    """Type into the composer and press Enter, as a user does."""
+    window.composer.edit.setPlainText(text)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    if wait:
+        loop.run_until_complete(until(lambda: not window.session.replying, what="the reply"))

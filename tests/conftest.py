@@ -33,12 +33,12 @@ def gemma_model() -> Path:
 
 @pytest.fixture(autouse=True)
 def no_leaked_engine_threads():
-    """Fail a test that leaves an engine thread running: every EngineHost must be closed."""
+    """Fail a test that leaves an engine or helper thread running: every EngineHost must be closed."""
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 5
     while True:
-        leaked = [t for t in threading.enumerate() if t not in before and t.name == "kvchat-engine" and t.is_alive()]
+        leaked = [t for t in threading.enumerate() if t not in before and t.name.startswith("kvchat-") and t.is_alive()]
         if not leaked or time.monotonic() > deadline:
             break
         time.sleep(0.05)

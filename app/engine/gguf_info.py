@@ -68,7 +68,9 @@ class ModelInfo:
 
     @property
     def display_name(self) -> str:
-        return self.name or os.path.basename(self.path)
+        """The file name without .gguf: what users recognise (header names are often odd)."""
+        base = os.path.basename(self.path)
+        return base[:-5] if base.lower().endswith(".gguf") else base
 
     def n_embd_k_gqa(self, layer: int) -> int:
         return self.n_head_kv[layer] * self.head_dim_k

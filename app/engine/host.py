@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from app.engine.config import LoadConfig
@@ -68,6 +69,9 @@ class EngineHost:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="kvchat-engine", daemon=True)
         self._thread.start()
+        # Plans and the final join run here, not on the event loop's default executor
+        # (under qasync that is a pool of QThreads the engine should not depend on).
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kvchat-helper")
 
     # -- state visible to the caller --------------------------------------------------------
 
@@ -86,7 +90,11 @@ class EngineHost:
     async def plan(self, config: LoadConfig) -> LoadPlan:
         """Estimate and validate a load without touching the model (runs off the engine thread,
         so it answers while a reply streams)."""
-        return await asyncio.to_thread(plan_load, config, reclaimable_bytes=self._reclaimable_bytes())
+        self._check_open()
+        reclaimable = self._reclaimable_bytes()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._helper, lambda: plan_load(config, reclaimable_bytes=reclaimable)
+        )
 
     async def load(self, config: LoadConfig) -> LoadReport:
         """Load (or reload with new settings). A reply that is streaming is stopped first.
@@ -129,7 +137,8 @@ class EngineHost:
         self._closed = True
         self.cancel()
         self._inbox.put(None)
-        await asyncio.to_thread(self._thread.join)
+        await asyncio.get_running_loop().run_in_executor(self._helper, self._thread.join)
+        self._helper.shutdown(wait=False)
         self._report = None
 
     def close_blocking(self, timeout: float = 5.0) -> None:
@@ -139,6 +148,7 @@ class EngineHost:
             self.cancel()
             self._inbox.put(None)
         self._thread.join(timeout)
+        self._helper.shutdown(wait=False)
 
     # -- plumbing ---------------------------------------------------------------------------
 

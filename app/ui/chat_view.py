@@ -28,6 +28,7 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._container = QWidget()
         self._layout = QVBoxLayout(self._container)
         self._layout.setContentsMargins(12, 12, 12, 12)
@@ -61,7 +62,7 @@ class ChatView(QScrollArea):
 
     def add_message(self, role: str, text: str, message_id: int | None = None,
                     stats: ReplyStats | None = None, finish_reason: str | None = None) -> MessageWidget:
-        widget = MessageWidget(role, text, message_id)
+        widget = MessageWidget(role, text, message_id, parent=self._container)
         widget.sig_edit.connect(self.sig_edit)
         widget.sig_regenerate.connect(self.sig_regenerate)
         if role == "assistant":

@@ -10,8 +10,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 class ComposerEdit(QPlainTextEdit):
     sig_submit = Signal()
     """Enter was pressed without Shift."""
+    sig_escape = Signal()
+    """Esc was pressed."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_escape.emit()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         ):
@@ -34,6 +39,7 @@ class Composer(QWidget):
         self.edit.setPlaceholderText("Message  (Enter to send, Shift+Enter for a new line)")
         self.edit.setFixedHeight(84)
         self.edit.sig_submit.connect(self._on_submit)
+        self.edit.sig_escape.connect(self._on_escape)
         self.button = QPushButton("Send")
         self.button.setMinimumWidth(84)
         self.button.clicked.connect(self._on_button_clicked)
@@ -71,6 +77,13 @@ class Composer(QWidget):
             self.editing_label.setText("<i>Editing an earlier message: sending replaces it and what followed.</i>")
             self.edit.setPlainText(text)
             self.edit.setFocus()
+
+    @Slot()
+    def _on_escape(self) -> None:
+        if self._replying:
+            self.sig_stop.emit()
+        elif self._editing_row.isVisible():
+            self.sig_cancel_edit.emit()
 
     @Slot()
     def _on_button_clicked(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -83,14 +84,14 @@ class KvPanel(QWidget):
 
         # Precision
         self.preset_buttons = []
-        presets = QHBoxLayout()
+        presets = QGridLayout()
         presets.setSpacing(4)
-        for name, k, v in PRESETS:
+        for i, (name, k, v) in enumerate(PRESETS):
             button = QPushButton(name)
             button.setToolTip(f"K {k} / V {v}")
             button.setCheckable(True)
             button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
-            presets.addWidget(button)
+            presets.addWidget(button, i // 2, i % 2)
             self.preset_buttons.append((button, k, v))
         self.k_combo, self.k_help = self._type_combo()
         self.v_combo, self.v_help = self._type_combo()

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(4, 6, 8, 6)
         side_layout.addWidget(self.gauge)
         side_layout.addWidget(self.tabs, 1)
+        side.setMinimumWidth(380)
 
         splitter = QSplitter()
         splitter.addWidget(self.conversations)
@@ -165,7 +166,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
-        self.stop_action = action(chat_menu, "&Stop reply", "Esc", self.session.stop)
+        self.stop_action = action(chat_menu, "&Stop reply", "Esc", self.composer.edit.sig_escape.emit)
         action(chat_menu, "&Regenerate reply", "Ctrl+R", self.session.regenerate)
 
     # -- start-up ---------------------------------------------------------------------------

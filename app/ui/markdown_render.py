@@ -74,7 +74,7 @@ class MarkdownRenderer:
             f'style="background-color:{p.code_background}; border: 1px solid {p.code_border}; margin: 4px 0;">'
             f'<tr><td><span style="color:#888; font-size:small;">{label}</span>&nbsp;&nbsp;'
             f'<a href="{COPY_CODE_SCHEME}:{n}" style="color:{p.link}; font-size:small;">Copy code</a>'
-            f'<pre style="margin:2px 0 0 0;">{body}</pre></td></tr></table>'
+            f'<pre style="margin:2px 0 0 0; white-space: pre-wrap;">{body}</pre></td></tr></table>'
         )
 
     def render(self, text: str) -> RenderedMarkdown:

@@ -51,6 +51,7 @@ class MarkdownView(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(120)
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.viewport().setAutoFillBackground(False)
         self.setStyleSheet("QTextBrowser { background: transparent; }")
@@ -74,6 +75,9 @@ class MarkdownView(QTextBrowser):
 
     def sizeHint(self) -> QSize:
         return QSize(400, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, self.height())
 
 
 class MessageWidget(QFrame):
@@ -103,9 +107,6 @@ class MessageWidget(QFrame):
         self.edit_button = self._tool("Edit", "Edit this message and resend from here",
                                       lambda: self.sig_edit.emit(self.message_id or -1))
         self.regenerate_button = self._tool("Regenerate", "Write this reply again", self.sig_regenerate.emit)
-        self.edit_button.setVisible(role == "user")
-        self.regenerate_button.setVisible(False)
-
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.role_label)
@@ -130,10 +131,13 @@ class MessageWidget(QFrame):
         layout.addWidget(self.status_label)
         layout.addWidget(self.body)
         layout.addWidget(self.stats_label)
+        # Only now, with every child in a layout: showing a parentless child would open it as a window.
+        self.edit_button.setVisible(role == "user")
+        self.regenerate_button.setVisible(False)
         self.set_text(text)
 
     def _tool(self, text: str, tip: str, handler) -> QToolButton:
-        button = QToolButton()
+        button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
         button.setAutoRaise(True)

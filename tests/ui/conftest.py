@@ -8,6 +8,7 @@ import time
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from app.engine.host import EngineHost
 from app.store import ConversationStore
@@ -17,10 +18,12 @@ from app.ui.tasks import wait_all
 
 @pytest.fixture
 def loop(qapp):
+    qapp.setQuitOnLastWindowClosed(False)  # as in run_app: the window ends the loop itself, after saving
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop
     loop.run_until_complete(wait_all())
+    loop.close()
     asyncio.set_event_loop(None)
 
 
@@ -38,6 +41,8 @@ class WindowFactory:
         window.conversations.confirm_delete = False
         self.windows.append(window)
         window.show()
+        window.activateWindow()  # window shortcuts (Ctrl+N, ...) fire only in the active window
+        QTest.qWaitForWindowActive(window, 5000)
         if start:
             self.loop.run_until_complete(window.start())
         return window

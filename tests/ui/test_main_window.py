@@ -32,13 +32,14 @@ def test_send_a_message_and_see_the_reply_stream(window, windows, loop, qtbot):
     send(loop, qtbot, window, "What is the capital of France?")
     user, reply = window.chat_view.messages
     assert (user.role, reply.role) == ("user", "assistant")
-    assert reply.text.strip() and "Paris" in reply.text
+    assert reply.text.strip()
     assert len(usage_updates) > 3  # the gauge heard about cells as tokens streamed
     cells = [u.cells_used for u in usage_updates]
     assert cells == sorted(cells) and cells[-1] > cells[0]
     stats_line = reply.stats_label.text()
     assert "tok/s" in stats_line and "K f16 / V f16" in stats_line and "first token" in stats_line
-    assert [(r, f) for r, _, f in stored_messages(windows)] == [("user", None), ("assistant", "stop")]
+    assert stored_messages(windows) == [("user", "What is the capital of France?", None),
+                                        ("assistant", reply.text, "stop")]
     shown_used = int(window.gauge.context_label.text().split(" / ")[0].replace(",", ""))
     assert shown_used >= cells[-1] and window.gauge.context_label.text().endswith("/ 4,096 tokens")
 
@@ -48,7 +49,7 @@ def test_stop_mid_reply_keeps_what_was_written(window, windows, loop, qtbot):
     window.conversation_settings.flush()
     send(loop, qtbot, window, "Write a very long story about a dragon and a knight.", wait=False)
     loop.run_until_complete(until(lambda: len(window.chat_view.reply_text) > 40, what="some reply text"))
-    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
     loop.run_until_complete(until(lambda: not window.session.replying, what="the stop"))
     reply = window.chat_view.messages[-1]
     assert "stopped" in reply.stats_label.text()
@@ -57,7 +58,7 @@ def test_stop_mid_reply_keeps_what_was_written(window, windows, loop, qtbot):
     assert content == reply.text and len(content) > 40
     # the chat carries on
     send(loop, qtbot, window, "Thanks. What is 2 + 2?")
-    assert stored_messages(windows)[-1][2] == "stop"
+    assert stored_messages(windows)[-1][2] in ("stop", "length")
 
 
 def test_changing_kv_precision_reloads_and_the_gauge_shows_measured_bytes(window, loop, qtbot):
@@ -206,9 +207,11 @@ def test_closing_mid_reply_saves_the_partial_reply(windows, loop, qtbot):
 
 def test_a_base_model_is_continued_as_plain_text(window, loop, qtbot, gemma_model):
     window.open_model(str(gemma_model))
-    loop.run_until_complete(until(lambda: window.host.report.model.path == str(gemma_model)
+    loop.run_until_complete(until(lambda: window.host.report is not None and window.host.report.model.path == str(gemma_model)
                                   and not window.kv_panel._busy, what="Gemma to load"))
     assert "no chat template" in window.banner.label.text()
     assert window.kv_panel.window_check.isVisible()
+    window.conversation_settings.max_tokens.setValue(24)
+    window.conversation_settings.flush()
     send(loop, qtbot, window, "The capital of France is")
     assert window.chat_view.messages[-1].text.strip()

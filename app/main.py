@@ -29,6 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load_options(plan)
     probe = commands.add_parser("probe", help="load the model and print estimated vs measured bytes")
     _add_load_options(probe)
+    shot = commands.add_parser("screenshot", help="open the window on a fresh profile, chat once, save a PNG")
+    shot.add_argument("out", help="where to write the PNG")
+    shot.add_argument("--model", help="a .gguf file (default: the starter model)")
+    shot.add_argument("--message", help="a message to send first")
+    shot.add_argument("--compact-window", action="store_true")
+    shot.add_argument("--type-k", default="f16", choices=cache_type_names())
+    shot.add_argument("--type-v", default="f16", choices=cache_type_names())
+    shot.add_argument("--ctx", type=int, default=DEFAULT_N_CTX)
+    shot.add_argument("--tab", default="kv", choices=("kv", "conversation"))
     return parser
 
 
@@ -56,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         if config is None:
             return 2
         return cli.run_plan(config, args.json) if args.command == "plan" else cli.run_probe(config, args.json)
+    if args.command == "screenshot":
+        from app.ui.screenshot import run_screenshot
+
+        return run_screenshot(args.out, args.model, args.message, args.type_k, args.type_v, args.ctx,
+                              args.compact_window, args.tab)
     from app.ui.application import run_app
 
     return run_app()

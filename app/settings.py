@@ -53,8 +53,16 @@ class Settings:
 
 
 def _model_settings(raw) -> ModelSettings:
-    known = {f.name for f in fields(ModelSettings)}
-    return ModelSettings(**{k: v for k, v in dict(raw).items() if k in known})
+    """Known fields only, each of its declared type (a hand-edited file may hold anything)."""
+    defaults = ModelSettings()
+    values = {}
+    for f in fields(ModelSettings):
+        if f.name in raw:
+            value, expected = raw[f.name], type(getattr(defaults, f.name))
+            if type(value) is not expected:
+                raise ValueError(f"'{f.name}' should be {expected.__name__}, not {value!r}")
+            values[f.name] = value
+    return ModelSettings(**values)
 
 
 def _parse(data) -> Settings:

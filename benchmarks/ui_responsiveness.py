@@ -28,7 +28,8 @@ from app.store import ConversationStore  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 
 TICK_MS = 5
-PROMPT = "Write a long story in Markdown with headings, lists and a Python code block about a lighthouse."
+PROMPT = ("Write a very long, detailed guide in Markdown, with twelve numbered sections, bullet lists, a table "
+          "and Python code blocks, about building a lighthouse. Do not stop early.")
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from app.engine.config import LoadConfig, ResolvedConfig, resolve
+from app.engine.config import DEFAULT_N_CTX, LoadConfig, ResolvedConfig, resolve
 from app.engine.errors import EngineError, InsufficientMemoryError
 from app.engine.gguf_info import ModelInfo, read_model_info
-from app.engine.memory import MemoryEstimate, TypeCapacity, capacity_table
+from app.engine.memory import MAX_CTX, MemoryEstimate, TypeCapacity, capacity_table
 
 
 def available_memory() -> int:
@@ -47,8 +47,10 @@ def plan_load(config: LoadConfig, *, reclaimable_bytes: int = 0, available_bytes
     except EngineError as exc:
         return LoadPlan(config, available_bytes=available, error=exc)
     compact = config.compact_window and model.has_sliding_window
-    capacity = capacity_table(model, max(config.n_ctx, 1) if isinstance(config.n_ctx, int) else 1,
-                              compact_window=compact, available_bytes=available)
+    # The table is priced at the asked-for length, or the default one while that is invalid.
+    valid_ctx = isinstance(config.n_ctx, int) and 0 < config.n_ctx <= MAX_CTX
+    table_ctx = config.n_ctx if valid_ctx else DEFAULT_N_CTX
+    capacity = capacity_table(model, table_ctx, compact_window=compact, available_bytes=available)
     try:
         resolved = resolve(config, model, available)
     except InsufficientMemoryError as exc:

@@ -48,6 +48,7 @@ class ChatView(QScrollArea):
         self._render_timer.timeout.connect(self._flush)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         self._stick_to_bottom = True
+        self._last_render_seconds = 0.0
 
     # -- building ---------------------------------------------------------------------------
 
@@ -134,8 +135,6 @@ class ChatView(QScrollArea):
     @property
     def reply_text(self) -> str:
         return self._stream_text
-
-    _last_render_seconds = 0.0
 
     def _interval_ms(self) -> int:
         return max(MIN_RENDER_INTERVAL_MS, int(self._last_render_seconds * 4000))

@@ -48,6 +48,14 @@ def mib(n: int) -> str:
     return f"{n / MIB:,.1f} MiB"
 
 
+def _tokens(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
 class KvPanel(QWidget):
     sig_apply = Signal(object)
     """Load with this LoadConfig."""
@@ -118,6 +126,9 @@ class KvPanel(QWidget):
         ctx_row.addWidget(self.ctx_spin)
         self.ctx_note = QLabel()
         self.ctx_note.setWordWrap(True)
+        self.reach_label = QLabel()
+        self.reach_label.setWordWrap(True)
+        self.reach_label.setStyleSheet("color: #777;")
         self.fa_combo = QComboBox()
         for key, label, tip in FLASH_ATTN_CHOICES:
             self.fa_combo.addItem(label, key)
@@ -135,6 +146,7 @@ class KvPanel(QWidget):
         cform = QFormLayout(context_box)
         cform.addRow("Length", ctx_row)
         cform.addRow("", self.ctx_note)
+        cform.addRow("", self.reach_label)
         cform.addRow("Flash attention", self.fa_combo)
         cform.addRow("", self.fa_help)
         cform.addRow(self.window_check)
@@ -157,7 +169,8 @@ class KvPanel(QWidget):
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.status_label = QLabel()
-        estimate_box = QGroupBox("Before loading")
+        # Kept out of the scrolling settings: the main window pins it under them, always in view.
+        self.summary = estimate_box = QGroupBox("Before loading")
         elayout = QVBoxLayout(estimate_box)
         elayout.addWidget(self.estimate_label)
         elayout.addWidget(self.message_label)
@@ -169,7 +182,7 @@ class KvPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for box in (model_box, precision_box, context_box, estimate_box):
+        for box in (model_box, precision_box, context_box):
             layout.addWidget(box)
         layout.addStretch(1)
 
@@ -348,6 +361,7 @@ class KvPanel(QWidget):
                 )
         else:
             self.model_info.setText("")
+        self._show_reach(plan)
         notes = list(plan.warnings)
         self.ctx_note.setText(next((w for w in notes if "trained" in w), ""))
         self.ctx_note.setStyleSheet("color: #b7791f;")
@@ -373,6 +387,22 @@ class KvPanel(QWidget):
             self.message_label.setStyleSheet("color: #b7791f;")
             self.message_label.setText("\n".join(w for w in notes if "trained" not in w))
         self._refresh_apply()
+
+    def _show_reach(self, plan: LoadPlan) -> None:
+        """The longest context each cache type fits in the memory available now."""
+        rows = {row.cache_type.name: row for row in plan.capacity}
+        shown = [rows[n] for n in ("f16", "q8_0", "q4_0") if n in rows]
+        if not shown:
+            self.reach_label.setText("")
+            return
+        self.reach_label.setText(
+            "Longest context that fits in memory now: "
+            + ", ".join(f"{r.cache_type.name} {_tokens(r.largest_ctx)}" for r in shown)
+        )
+        self.reach_label.setToolTip("\n".join(
+            f"{r.cache_type.name:>7}: {r.largest_ctx:,} tokens ({r.kv_bytes / MIB:,.1f} MiB at this length)"
+            for r in plan.capacity
+        ))
 
     def _refresh_apply(self) -> None:
         config = self.config()

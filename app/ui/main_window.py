@@ -103,7 +103,12 @@ class MainWindow(QMainWindow):
         center_layout.addWidget(self.composer)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._scrolling(self.kv_panel), "KV cache")
+        kv_tab = QWidget()
+        kv_layout = QVBoxLayout(kv_tab)
+        kv_layout.setContentsMargins(0, 0, 0, 0)
+        kv_layout.addWidget(self._scrolling(self.kv_panel), 1)
+        kv_layout.addWidget(self.kv_panel.summary)
+        self.tabs.addTab(kv_tab, "KV cache")
         self.tabs.addTab(self._scrolling(self.conversation_settings), "Conversation")
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -297,7 +302,6 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_replying(self, replying: bool) -> None:
-        self.kv_panel.open_button.setEnabled(True)
         if not replying:
             spawn(self._refresh_usage())
 

@@ -78,27 +78,32 @@ class MemoryGauge(QFrame):
         self.process_label = QLabel()
         self.process_label.setWordWrap(True)
         for label in (self.kv_label, self.f16_label, self.context_label, self.window_label):
-            label.setMinimumWidth(150)
+            label.setStyleSheet("font-size: 11px;")
 
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 8, 10, 8)
         grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(3)
-        grid.addWidget(self.title, 0, 0, 1, 3)
-        grid.addWidget(QLabel("KV cache"), 1, 0)
-        grid.addWidget(self.kv_bar, 1, 1)
-        grid.addWidget(self.kv_label, 1, 2)
-        grid.addWidget(QLabel("at f16"), 2, 0)
-        grid.addWidget(self.f16_bar, 2, 1)
-        grid.addWidget(self.f16_label, 2, 2)
-        grid.addWidget(self.saving_label, 3, 1, 1, 2)
-        grid.addWidget(QLabel("Context"), 4, 0)
-        grid.addWidget(self.context_bar, 4, 1)
-        grid.addWidget(self.context_label, 4, 2)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.title, 0, 0, 1, 2)
+        rows = [
+            ("KV cache", self.kv_bar, self.kv_label),
+            ("at f16", self.f16_bar, self.f16_label),
+            (None, None, self.saving_label),
+            ("Context", self.context_bar, self.context_label),
+        ]
+        row = 1
+        for name, bar, label in rows:
+            if bar is not None:
+                grid.addWidget(QLabel(name), row, 0)
+                grid.addWidget(bar, row, 1)
+                row += 1
+            grid.addWidget(label, row, 1)
+            row += 1
         self._window_row = [QLabel("Window"), self.window_bar, self.window_label]
-        for col, w in enumerate(self._window_row):
-            grid.addWidget(w, 5, col)
-        grid.addWidget(self.process_label, 6, 0, 1, 3)
+        grid.addWidget(self._window_row[0], row, 0)
+        grid.addWidget(self.window_bar, row, 1)
+        grid.addWidget(self.window_label, row + 1, 1)
+        grid.addWidget(self.process_label, row + 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
 
         self._timer = QTimer(self)

@@ -1,0 +1,67 @@
+"""`kvchat screenshot`: drive the real window on a fresh profile and save a picture of it.
+
+Used for the README's pictures (under Xvfb) and to check that a window really comes up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.engine.host import EngineHost
+from app.store import ConversationStore
+from app.ui.main_window import MainWindow
+
+
+async def _capture(out: Path, model: str | None, message: str | None, type_k: str, type_v: str, n_ctx: int,
+                   compact_window: bool, tab: str) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        window = MainWindow(EngineHost(), ConversationStore(Path(profile) / "c.sqlite3"), Path(profile) / "s.json")
+        window.resize(1400, 860)
+        window.show()
+        try:
+            await window.start()
+            panel = window.kv_panel
+            if model:
+                panel.select_model(os.path.abspath(model))
+            panel.set_types(type_k, type_v)
+            panel.ctx_spin.setValue(n_ctx)
+            panel.window_check.setChecked(compact_window)
+            await panel.refresh_plan()
+            if panel.apply_button.isEnabled():
+                await window.apply(panel.config())
+            if message:
+                window.conversation_settings.seed.setValue(7)
+                window.conversation_settings.flush()
+                window.composer.edit.setPlainText(message)
+                window.composer.button.click()
+                while not window.session.replying:
+                    await asyncio.sleep(0.02)
+                while window.session.replying:
+                    await asyncio.sleep(0.05)
+            window.tabs.setCurrentIndex(1 if tab == "conversation" else 0)
+            await asyncio.sleep(0.4)  # let the last render and the gauge timer land
+            if not window.grab().save(str(out)):
+                raise OSError(f"could not write {out}")
+        finally:
+            await window.shutdown()
+
+
+def run_screenshot(out: str, model: str | None, message: str | None, type_k: str, type_v: str, n_ctx: int,
+                   compact_window: bool, tab: str) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(
+            _capture(Path(os.path.abspath(out)), model, message, type_k, type_v, n_ctx, compact_window, tab)
+        )
+    print(out)
+    return 0

@@ -29,7 +29,7 @@ class ModelSettings:
         return LoadConfig(model_path, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.compact_window)
 
     @classmethod
-    def from_config(cls, config: LoadConfig) -> "ModelSettings":
+    def from_config(cls, config: LoadConfig) -> ModelSettings:
         return cls(config.n_ctx, config.type_k, config.type_v, config.flash_attn, config.compact_window)
 
 

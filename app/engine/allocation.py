@@ -147,7 +147,7 @@ def measure_kv(report: AllocationReport, rows: tuple[CacheRows, ...]) -> KvBytes
     if len(report.caches) != len(rows):
         raise AllocationMismatch(f"report names {len(report.caches)} caches, state holds {len(rows)}")
     caches = []
-    for reported, cache_rows in zip(report.caches, rows):
+    for reported, cache_rows in zip(report.caches, rows, strict=True):
         if reported.layers != len(cache_rows.k_rows):
             raise AllocationMismatch(
                 f"{reported.kind} cache: report says {reported.layers} layers, state holds {len(cache_rows.k_rows)}"

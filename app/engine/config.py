@@ -28,7 +28,7 @@ class LoadConfig:
     compact_window: bool = False  # sliding-window models: keep only the window for those layers
     n_threads: int | None = None
 
-    def with_changes(self, **changes) -> "LoadConfig":
+    def with_changes(self, **changes) -> LoadConfig:
         return replace(self, **changes)
 
 

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -27,6 +26,7 @@ from app.engine.kvtypes import CACHE_TYPES, cache_type
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import LoadPlan
 from app.settings import Settings
+from app.ui.plan_summary import PlanSummary, mib
 from app.ui.tasks import spawn
 
 PRESETS = (
@@ -42,10 +42,6 @@ FLASH_ATTN_CHOICES = (
 )
 CTX_STEP = 256
 PLAN_DELAY_MS = 120
-
-
-def mib(n: int) -> str:
-    return f"{n / MIB:,.1f} MiB"
 
 
 def _tokens(n: int) -> str:
@@ -152,33 +148,9 @@ class KvPanel(QWidget):
         cform.addRow(self.window_check)
         cform.addRow(self.window_help)
 
-        # Estimate and apply
-        self.estimate_label = QLabel()
-        self.estimate_label.setObjectName("estimate")
-        self.estimate_label.setWordWrap(True)
-        self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label = QLabel()
-        self.message_label.setObjectName("refusal")
-        self.message_label.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(False)
-        self.progress.setMaximumHeight(6)
-        self.progress.setTextVisible(False)
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setDefault(True)
-        self.apply_button.clicked.connect(self._on_apply_clicked)
-        self.status_label = QLabel()
         # Kept out of the scrolling settings: the main window pins it under them, always in view.
-        self.summary = estimate_box = QGroupBox("Before loading")
-        elayout = QVBoxLayout(estimate_box)
-        elayout.addWidget(self.estimate_label)
-        elayout.addWidget(self.message_label)
-        apply_row = QHBoxLayout()
-        apply_row.addWidget(self.status_label, 1)
-        apply_row.addWidget(self.apply_button)
-        elayout.addLayout(apply_row)
-        elayout.addWidget(self.progress)
+        self.summary = PlanSummary()
+        self.summary.apply_button.clicked.connect(self._on_apply_clicked)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -262,8 +234,7 @@ class KvPanel(QWidget):
 
     def set_busy(self, busy: bool, status: str = "") -> None:
         self._busy = busy
-        self.progress.setVisible(busy)
-        self.status_label.setText(status)
+        self.summary.set_busy(busy, status)
         self.open_button.setEnabled(not busy)
         self.model_combo.setEnabled(not busy)
         self._refresh_apply()
@@ -365,27 +336,7 @@ class KvPanel(QWidget):
         notes = list(plan.warnings)
         self.ctx_note.setText(next((w for w in notes if "trained" in w), ""))
         self.ctx_note.setStyleSheet("color: #b7791f;")
-        e = plan.estimate
-        if e is None:
-            self.estimate_label.setText("")
-        else:
-            fit = ("<span style='color:#2e9d55'>fits</span>" if e.fits
-                   else "<span style='color:#c0392b'><b>does not fit</b></span>")
-            saving = (f"saves <b>{mib(e.saving_bytes)} ({e.saving_percent:.1f} %)</b>" if e.saving_bytes >= 0
-                      else f"<b>{mib(-e.saving_bytes)} more</b> than f16")
-            self.estimate_label.setText(
-                f"KV cache <b>{mib(e.kv_bytes)}</b> (K {mib(e.k_bytes)} + V {mib(e.v_bytes)}) for "
-                f"{e.n_ctx:,} tokens<br>f16/f16 would take {mib(e.f16_kv_bytes)}: {saving}<br>"
-                f"Total with weights {mib(e.weights_bytes)} and compute ≈{mib(e.compute_bytes)}: "
-                f"<b>{mib(e.total_bytes)}</b>, {mib(e.available_bytes)} available: {fit}"
-            )
-            self.estimate_label.setToolTip(f"KV {e.kv_bytes:,} bytes (K {e.k_bytes:,}, V {e.v_bytes:,})")
-        if plan.error is not None:
-            self.message_label.setStyleSheet("color: #c0392b;")
-            self.message_label.setText(str(plan.error))
-        else:
-            self.message_label.setStyleSheet("color: #b7791f;")
-            self.message_label.setText("\n".join(w for w in notes if "trained" not in w))
+        self.summary.show_plan(plan, [w for w in notes if "trained" not in w])
         self._refresh_apply()
 
     def _show_reach(self, plan: LoadPlan) -> None:
@@ -408,18 +359,20 @@ class KvPanel(QWidget):
         config = self.config()
         plan_current = self._plan is not None and self._plan.config == config
         valid = plan_current and self._plan.ok
-        self.apply_button.setEnabled(not self._busy and config is not None and valid and config != self._loaded)
+        self.summary.apply_button.setEnabled(
+            not self._busy and config is not None and valid and config != self._loaded
+        )
         if not self._busy:
             if config is not None and config == self._loaded:
-                self.status_label.setText("Loaded")
+                self.summary.status_label.setText("Loaded")
             elif valid:
-                self.status_label.setText("Apply to reload with these settings")
+                self.summary.status_label.setText("Apply to reload with these settings")
             else:
-                self.status_label.setText("")
+                self.summary.status_label.setText("")
 
     @Slot()
     def _on_apply_clicked(self) -> None:
         config = self.config()
-        if config is not None and self.apply_button.isEnabled():
+        if config is not None and self.summary.apply_button.isEnabled():
             self.sig_apply.emit(config)
 

@@ -34,7 +34,7 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
             panel.ctx_spin.setValue(n_ctx)
             panel.window_check.setChecked(compact_window)
             await panel.refresh_plan()
-            if panel.apply_button.isEnabled():
+            if panel.summary.apply_button.isEnabled():
                 await window.apply(panel.config())
             if message:
                 window.conversation_settings.seed.setValue(7)

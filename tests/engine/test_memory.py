@@ -76,8 +76,10 @@ def test_largest_context_is_the_boundary(smol):
         fa = t.v_needs_flash_attn
         n = largest_fitting_context(smol, t, t, flash_attn=fa, compact_window=False, available_bytes=available)
         assert n % 256 == 0 and n > 0
-        fits = lambda c: estimate_memory(smol, c, t, t, flash_attn=fa, compact_window=False,
-                                         available_bytes=available).fits
+        def fits(n_ctx, t=t, fa=fa):
+            return estimate_memory(smol, n_ctx, t, t, flash_attn=fa, compact_window=False,
+                                   available_bytes=available).fits
+
         assert fits(n) and not fits(n + 256)
 
 

@@ -78,4 +78,4 @@ def send(loop, qtbot, window, text: str, wait: bool = True) -> None:
     window.composer.edit.setPlainText(text)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     if wait:
-        loop.run_until_complete(until(lambda: not window.session.replying, what="the reply"))
+        loop.run_until_complete(until(lambda: not window.session.replying, timeout=300, what="the reply"))

@@ -17,14 +17,14 @@ def test_the_panel_prices_every_change_before_loading(window, loop):
     panel.ctx_spin.setValue(8192)
     panel.set_types("q8_0", "q4_0")
     loop.run_until_complete(panel.refresh_plan())
-    text = panel.estimate_label.text()
+    text = panel.summary.estimate_label.text()
     assert "73.1 MiB" in text and "K 47.8 MiB + V 25.3 MiB" in text  # 76,677,120 bytes: exact, per llama.cpp
     assert "180.0 MiB" in text and "59.4 %" in text and "fits" in text
     assert "Auto: on" in panel.fa_help.text()
     assert "q4_0" in panel.reach_label.text() and "f16" in panel.reach_label.text()
     assert panel.plan.estimate.kv_bytes == 76_677_120
     assert window.host.report is loaded  # nothing was loaded by looking
-    assert panel.apply_button.isEnabled() and "Apply" in panel.status_label.text()
+    assert panel.summary.apply_button.isEnabled() and "Apply" in panel.summary.status_label.text()
 
 
 def test_beyond_the_trained_context_is_warned(window, loop):
@@ -32,7 +32,7 @@ def test_beyond_the_trained_context_is_warned(window, loop):
     panel.ctx_spin.setValue(16384)
     loop.run_until_complete(panel.refresh_plan())
     assert "beyond the 8,192" in panel.ctx_note.text()
-    assert panel.apply_button.isEnabled()  # allowed, with the warning
+    assert panel.summary.apply_button.isEnabled()  # allowed, with the warning
 
 
 def test_a_context_that_does_not_fit_is_refused_with_the_estimate(window, loop):
@@ -40,9 +40,9 @@ def test_a_context_that_does_not_fit_is_refused_with_the_estimate(window, loop):
     panel.set_types("f32", "f32")
     panel.ctx_spin.setValue(16_000_000)
     loop.run_until_complete(panel.refresh_plan())
-    assert "does not fit" in panel.estimate_label.text()
-    assert "available" in panel.message_label.text() and "shorter context" in panel.message_label.text()
-    assert not panel.apply_button.isEnabled()
+    assert "does not fit" in panel.summary.estimate_label.text()
+    assert "available" in panel.summary.message_label.text() and "shorter context" in panel.summary.message_label.text()
+    assert not panel.summary.apply_button.isEnabled()
 
 
 def test_slider_and_number_stay_together(window):

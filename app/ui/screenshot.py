@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-import qasync
-from PySide6.QtWidgets import QApplication
-
 from app.engine.host import EngineHost
 from app.store import ConversationStore
+from app.ui.application import make_qapp, run_with_loop
 from app.ui.main_window import MainWindow
 
 
@@ -55,13 +52,9 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
 
 def run_screenshot(out: str, model: str | None, message: str | None, type_k: str, type_v: str, n_ctx: int,
                    compact_window: bool, tab: str) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(
-            _capture(Path(os.path.abspath(out)), model, message, type_k, type_v, n_ctx, compact_window, tab)
-        )
+    run_with_loop(
+        make_qapp(),
+        _capture(Path(os.path.abspath(out)), model, message, type_k, type_v, n_ctx, compact_window, tab),
+    )
     print(out)
     return 0

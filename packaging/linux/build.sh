@@ -11,7 +11,7 @@ app_id=$("$python" -c "from app.paths import APP_ID; print(APP_ID)")
 version=$("$python" -c "import app; print(app.__version__)")
 arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 machine=$(uname -m)
-glibc=$(ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')  # the bundle needs at least the builder's
+glibc=$(ldd --version | awk 'NR == 1 {print $NF}')  # the bundle needs at least the builder's glibc
 
 echo "== one-folder app"
 "$python" -m PyInstaller --noconfirm --clean --log-level WARN \

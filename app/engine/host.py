@@ -93,7 +93,7 @@ class EngineHost:
         """Estimate and validate a load without touching the model (runs off the engine thread,
         so it answers while a reply streams)."""
         self._check_open()
-        reclaimable = self._reclaimable_bytes()
+        reclaimable = self.reclaimable_bytes()
         return await asyncio.get_running_loop().run_in_executor(
             self._helper, lambda: plan_load(config, reclaimable_bytes=reclaimable)
         )
@@ -198,7 +198,8 @@ class EngineHost:
             with self._streams_lock:
                 self._streams.pop(request.id, None)
 
-    def _reclaimable_bytes(self) -> int:
+    def reclaimable_bytes(self) -> int:
+        """What unloading the current model would give back: its weights, cache and buffers."""
         report = self._report
         if report is None:
             return 0

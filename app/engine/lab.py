@@ -187,22 +187,27 @@ def _with_ratio(result: PairResult, reference: PairResult) -> PairResult:
 
 
 class ResultCache:
-    """Measured pairs per (model file, context, reference text, pair): a second look is instant."""
+    """Measured pairs per (model file, context, reference text, pair), and the built-in reference
+    text itself, so that a second look is instant."""
 
-    def __init__(self, cache_dir: str | None, resolved: ResolvedConfig, reference: ReferenceText):
+    def __init__(self, cache_dir: str | None, resolved: ResolvedConfig):
         self.path = None
         if cache_dir:
             st = os.stat(resolved.model.path)
             key = f"{resolved.model.path}|{st.st_size}|{st.st_mtime_ns}"
             name = hashlib.sha256(key.encode()).hexdigest()[:20]
             self.path = Path(cache_dir) / "lab" / f"{name}.json"
-        self.prefix = f"v{LAB_VERSION}|ctx{resolved.n_ctx}|w{int(resolved.compact_window)}|{reference.digest}|"
+        self.setting = f"v{LAB_VERSION}|ctx{resolved.n_ctx}|w{int(resolved.compact_window)}|"
+        self.prefix = self.setting
         self.entries: dict = {}
         if self.path and self.path.is_file():
             try:
                 self.entries = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 self.entries = {}
+
+    def use_reference(self, reference: ReferenceText) -> None:
+        self.prefix = f"{self.setting}{reference.digest}|"
 
     def get(self, pair: LabPair) -> PairResult | None:
         data = self.entries.get(self.prefix + pair.label)
@@ -212,9 +217,20 @@ class ResultCache:
             return None
 
     def put(self, result: PairResult) -> None:
+        self.entries[self.prefix + result.pair.label] = result.to_json()
+        self._save()
+
+    def built_in_text(self, scored_tokens: int) -> ReferenceText | None:
+        data = self.entries.get(f"v{LAB_VERSION}|text|{_prompts_digest()}|{scored_tokens}")
+        return ReferenceText("built-in", tuple(tuple(s) for s in data)) if data else None
+
+    def put_built_in_text(self, scored_tokens: int, text: ReferenceText) -> None:
+        self.entries[f"v{LAB_VERSION}|text|{_prompts_digest()}|{scored_tokens}"] = [list(s) for s in text.sequences]
+        self._save()
+
+    def _save(self) -> None:
         if self.path is None:
             return
-        self.entries[self.prefix + result.pair.label] = result.to_json()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
@@ -224,26 +240,39 @@ class ResultCache:
             pass  # a cache that cannot be written only costs time
 
 
+def _prompts_digest() -> str:
+    return hashlib.sha256("\n".join(BUILT_IN_PROMPTS).encode()).hexdigest()[:12]
+
+
 def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: LabSpec,
             cancel: threading.Event, on_progress: Callable[[LabProgress], None]) -> LabReport:
     """Measure `spec.pairs` against f16/f16 on the loaded model. Raises LabCancelled when cancelled."""
     started = time.monotonic()
     runner = _Runner(llm, resolved, prompts, spec, cancel, on_progress)
+    cache = ResultCache(spec.cache_dir, resolved)
     built_in = not spec.conversation and not spec.text_file
-    runner.total = len(BUILT_IN_PROMPTS) if built_in else 0
-    reference = runner.reference_text()
+    reference = cache.built_in_text(spec.scored_tokens) if built_in else None
+    if reference is None:
+        runner.total = len(BUILT_IN_PROMPTS) if built_in else 0
+        reference = runner.reference_text()
+        if built_in:
+            cache.put_built_in_text(spec.scored_tokens, reference)
     if not reference.sequences:
         raise EngineError("The reference text is too short to measure: it needs at least a few dozen tokens.")
-    cache = ResultCache(spec.cache_dir, resolved, reference)
+    cache.use_reference(reference)
     pairs = [p for p in spec.pairs if p != REFERENCE]
     extra = [NOISE_FLOOR] if spec.noise_floor else []
+    base = cache.get(REFERENCE)
     uncached = [p for p in pairs + extra if cache.get(p) is None]
     per_pair = len(reference.sequences) + 1
-    runner.total = runner.done + per_pair * (1 + len(uncached))
-    store = _ReferenceStore(reference.scored_tokens, llm.n_vocab())
+    runner.total = runner.done + per_pair * (len(uncached) + (base is None))
+    results, noise, cached = [], None, 0
+    store = None
     try:
-        base = runner.measure(REFERENCE, reference, store, fill=True)
-        results, noise, cached = [], None, 0
+        if base is None or uncached:
+            store = _ReferenceStore(reference.scored_tokens, llm.n_vocab())
+            base = runner.measure(REFERENCE, reference, store, fill=True)
+            cache.put(base)
         for pair in pairs + extra:
             result = cache.get(pair)
             if result is not None:
@@ -262,7 +291,8 @@ def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: 
             else:
                 results.append(result)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     return LabReport(
         model=resolved.model, n_ctx=resolved.n_ctx, reference_source=reference.source,
         scored_tokens=reference.scored_tokens, reference=base, noise_floor=noise, results=tuple(results),

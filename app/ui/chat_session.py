@@ -113,7 +113,7 @@ class ChatSession(QObject):
         del self.messages[index:]
         self.view.remove_from(index)
 
-    def _history(self) -> list[ChatMessage]:
+    def history(self) -> list[ChatMessage]:
         history = []
         if self.conversation.system_prompt.strip():
             history.append(ChatMessage("system", self.conversation.system_prompt.strip()))
@@ -121,7 +121,7 @@ class ChatSession(QObject):
         return history
 
     def _start_reply(self) -> None:
-        self._reply = spawn(self._stream_reply(self.conversation.id, self._history(), self.conversation.sampling))
+        self._reply = spawn(self._stream_reply(self.conversation.id, self.history(), self.conversation.sampling))
 
     async def _stream_reply(self, conversation_id: int, history: list[ChatMessage], sampling: SamplingParams):
         self.composer.set_replying(True)

@@ -63,12 +63,20 @@ class Composer(QWidget):
         layout.addWidget(self._editing_row)
         layout.addLayout(row)
         self._replying = False
+        self._blocked = False
 
     def set_replying(self, replying: bool) -> None:
         """While a reply streams the button stops it; Enter still does nothing until it ends."""
         self._replying = replying
         self.button.setText("Stop" if replying else "Send")
         self.button.setToolTip("Stop the reply (Esc)" if replying else "Send (Enter)")
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Say why sending must wait (None: it need not)."""
+        self.edit.setReadOnly(reason is not None)
+        self.button.setEnabled(reason is None)
+        self.edit.setPlaceholderText(reason or "Message  (Enter to send, Shift+Enter for a new line)")
+        self._blocked = reason is not None
 
     def set_editing(self, text: str | None) -> None:
         """Show that the next send replaces an earlier message (None ends that)."""
@@ -95,7 +103,7 @@ class Composer(QWidget):
     @Slot()
     def _on_submit(self) -> None:
         text = self.edit.toPlainText().strip()
-        if self._replying or not text:
+        if self._replying or self._blocked or not text:
             return
         self.edit.clear()
         self.sig_send.emit(text)

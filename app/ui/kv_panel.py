@@ -57,6 +57,8 @@ class KvPanel(QWidget):
     """Load with this LoadConfig."""
     sig_open_model = Signal()
     """The user wants to pick a model file."""
+    sig_open_lab = Signal()
+    """The user wants to measure what each precision costs this model."""
 
     def __init__(self, planner, settings: Settings, parent=None):
         super().__init__(parent)
@@ -106,6 +108,10 @@ class KvPanel(QWidget):
         form.addRow("", self.k_help)
         form.addRow("V (values)", self.v_combo)
         form.addRow("", self.v_help)
+        self.lab_button = QPushButton("Measure the quality cost in the KV lab…")
+        self.lab_button.setToolTip("Compare each precision with f16 on this model (Ctrl+L)")
+        self.lab_button.clicked.connect(self.sig_open_lab)
+        form.addRow(self.lab_button)
 
         # Context and attention
         self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
@@ -231,6 +237,10 @@ class KvPanel(QWidget):
     def set_loaded(self, config: LoadConfig | None) -> None:
         self._loaded = config
         self._refresh_apply()
+
+    def stop(self) -> None:
+        """Drop a pending estimate (the window is closing)."""
+        self._plan_timer.stop()
 
     def set_busy(self, busy: bool, status: str = "") -> None:
         self._busy = busy

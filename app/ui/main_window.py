@@ -34,6 +34,7 @@ from app.ui.composer import Composer
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_settings import ConversationSettings
 from app.ui.kv_panel import KvPanel
+from app.ui.lab_window import LabWindow
 from app.ui.memory_gauge import MemoryGauge
 from app.ui.tasks import set_error_handler, spawn
 
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.settings: Settings = load_settings(settings_path)
         self._closing = False
         self._closed = False
+        self.lab: LabWindow | None = None
 
         self.conversations = ConversationList()
         self.chat_view = ChatView()
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         self.conversation_settings.sig_changed.connect(self._on_conversation_settings_changed)
         self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         self.kv_panel.sig_open_model.connect(self.open_model_dialog)
+        self.kv_panel.sig_open_lab.connect(self.open_lab)
         self.session.sig_usage.connect(self.gauge.set_usage)
         self.session.sig_error.connect(self.show_error)
         self.session.sig_titles_changed.connect(self.refresh_conversations)
@@ -173,6 +176,8 @@ class MainWindow(QMainWindow):
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = action(chat_menu, "&Stop reply", "Esc", self.composer.edit.sig_escape.emit)
         action(chat_menu, "&Regenerate reply", "Ctrl+R", self.session.regenerate)
+        tools_menu = self.menuBar().addMenu("&Tools")
+        action(tools_menu, "KV &lab…", "Ctrl+L", self.open_lab)
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -201,6 +206,30 @@ class MainWindow(QMainWindow):
     def _latest_conversation(self) -> int | None:
         existing = self.store.conversations()
         return existing[0].id if existing else None
+
+    # -- the KV lab -------------------------------------------------------------------------
+
+    @Slot()
+    def open_lab(self) -> LabWindow:
+        if self.lab is None:
+            self.lab = LabWindow(self.host, lambda: self.session.history() if self.session.conversation else ())
+            self.lab.sig_running.connect(self._on_lab_running)
+            self.lab.sig_use_pair.connect(self._on_lab_pair_chosen)
+        self.lab.show()
+        self.lab.raise_()
+        return self.lab
+
+    @Slot(bool)
+    def _on_lab_running(self, running: bool) -> None:
+        self.composer.set_blocked("The KV lab is measuring; the chat waits until it finishes." if running else None)
+        self.kv_panel.set_busy(running, "The KV lab is measuring…" if running else "")
+
+    @Slot(str, str)
+    def _on_lab_pair_chosen(self, type_k: str, type_v: str) -> None:
+        self.kv_panel.set_types(type_k, type_v)
+        self.tabs.setCurrentIndex(0)
+        self.raise_()
+        self.activateWindow()
 
     # -- models -----------------------------------------------------------------------------
 
@@ -336,9 +365,12 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Save what is on screen, stop the engine, then close for real."""
         self.conversation_settings.flush()
+        self.kv_panel.stop()
         self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         self._save_settings()
         await self.session.stop_and_wait()
+        if self.lab is not None:
+            self.lab.close()
         await self.host.close()
         self.store.close()
         set_error_handler(None)

@@ -1,0 +1,72 @@
+"""Seconds for a 512-token fidelity check (q8_0/q8_0 against f16/f16) on the starter model,
+against one bare forward pass over the same tokens.
+
+A check is at least two forward passes (the f16 reference and the pair) with every position's
+distribution kept, plus the KL arithmetic and a short generation-speed probe; the ratio shows
+what that costs over the floor of one pass. The first check on a model also writes the
+reference text (greedy continuation); that is timed separately.
+
+    python benchmarks/lab_speed.py [MODEL] [--tokens 512] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+
+from app.engine.config import LoadConfig, resolve
+from app.engine.gguf_info import read_model_info
+from app.engine.lab import LabSpec, ResultCache
+from app.engine.lab_context import LabContext
+from app.engine.lab_results import LabPair
+from app.engine.llm import ChatEngine, default_threads
+from app.engine.memory import MIB
+from app.paths import starter_model_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", nargs="?", default=str(starter_model_path()))
+    parser.add_argument("--tokens", type=int, default=512)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    engine = ChatEngine()
+    info = read_model_info(args.model)
+    engine.load(resolve(LoadConfig(args.model, n_ctx=4096), info, 16 * 1024 * MIB))
+    never = threading.Event()
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        spec = LabSpec(pairs=(LabPair("q8_0", "q8_0"),), scored_tokens=args.tokens, noise_floor=False, cache_dir=cache)
+        engine.run_lab(spec, never, lambda _p: None)
+        first = time.perf_counter() - started
+        # From here the reference text comes from the cache; results must not, so each round gets a fresh one.
+        text = ResultCache(cache, engine._resolved).built_in_text(args.tokens)
+        checks, passes = [], []
+        for _ in range(args.rounds):
+            with tempfile.TemporaryDirectory() as fresh:
+                keeper = ResultCache(fresh, engine._resolved)
+                keeper.put_built_in_text(args.tokens, text)
+                started = time.perf_counter()
+                report = engine.run_lab(LabSpec(pairs=spec.pairs, scored_tokens=args.tokens, noise_floor=False,
+                                                cache_dir=fresh), never, lambda _p: None)
+                checks.append(time.perf_counter() - started)
+            ctx = LabContext(engine._llm, 512, 1, 1, False, False, default_threads())
+            started = time.perf_counter()
+            for sequence in text.sequences:  # the same tokens, one forward pass, last logits only
+                ctx.greedy(sequence, 0, never)
+            passes.append(time.perf_counter() - started)
+            ctx.close()
+    engine.unload()
+    check, one_pass = statistics.median(checks), statistics.median(passes)
+    print(f"{info.display_name}: {report.scored_tokens} scored tokens, q8_0/q8_0 against f16/f16")
+    print(f"  fidelity check           {check:6.2f} s   (median of {args.rounds})")
+    print(f"  one bare forward pass    {one_pass:6.2f} s")
+    print(f"  ratio                    {check / one_pass:6.2f}")
+    print(f"  first check on a model   {first:6.2f} s   (includes writing the reference text)")
+
+
+if __name__ == "__main__":
+    main()

@@ -55,7 +55,8 @@ def report_text(report: LabReport, budget: float) -> str:
     lines.append(
         f"Recommended for a mean KL budget of {budget}: K {rec.result.pair.type_k} / V {rec.result.pair.type_v} "
         f"({rec.result.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens); it fits {rec.largest_ctx:,} tokens "
-        f"in the {rec.available_bytes / MIB / 1024:,.1f} GiB available now."
+        f"in the {rec.available_bytes / MIB / 1024:,.1f} GiB available now"
+        + (f" (the model was trained on {report.model.n_ctx_train:,})." if report.model.n_ctx_train else ".")
     )
     return "\n".join(lines)
 

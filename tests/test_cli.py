@@ -70,3 +70,19 @@ def test_probe_text_output(starter_model):
     result, _ = kvchat("probe", str(starter_model), "--ctx", "4096")
     assert result.returncode == 0, result.stderr
     assert "equal to the byte" in result.stdout
+
+
+def test_lab_prints_the_table_as_json(starter_model):
+    result, data = kvchat("lab", str(starter_model), "--pairs", "q8_0/q4_0", "--tokens", "96", "--ctx", "2048",
+                          "--no-cache", "--json", json_out=True)
+    assert result.returncode == 0, result.stderr
+    assert data["scored_tokens"] >= 96 and data["reference"]["kl_mean"] == 0.0
+    (pair,) = data["results"]
+    assert pair["pair"] == "q8_0/q4_0" and pair["kl_mean"] > 0 and pair["kv_bytes"] == 2048 * 30 * 192 * (34 + 18) // 32
+    assert data["noise_floor"]["pair"] == "f16/f16 FA on"
+    assert data["recommendation"]["pair"] in ("f16/f16", "q8_0/q4_0")
+
+
+def test_lab_refuses_a_pair_it_cannot_read():
+    result, _ = kvchat("lab", "--pairs", "q8_0-q4_0")
+    assert result.returncode == 2 and "K/V pair" in result.stderr

@@ -252,7 +252,8 @@ class LabWindow(QWidget):
         self.recommendation.setText(
             f"Smallest cache within the budget: <b>K {rec.result.pair.type_k} / V {rec.result.pair.type_v}</b>, "
             f"{rec.result.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens (saves {rec.result.saving_percent:.0f} %). "
-            f"It fits <b>{tokens_label(rec.largest_ctx)}</b> tokens in the {available / 1024**3:.1f} GiB available."
+            f"It fits <b>{tokens_label(rec.largest_ctx)}</b> tokens in the {available / 1024**3:.1f} GiB available"
+            + (f" (trained on {tokens_label(report.model.n_ctx_train)})." if report.model.n_ctx_train else ".")
         )
         self.use_button.setEnabled(True)
         pairs = list(PLANNER_TYPES)

@@ -43,8 +43,12 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
                 while window.session.replying:
                     await asyncio.sleep(0.05)
             window.tabs.setCurrentIndex(1 if tab == "conversation" else 0)
+            shown = window
+            if tab == "lab":
+                shown = window.open_lab()
+                await shown.run()
             await asyncio.sleep(0.4)  # let the last render and the gauge timer land
-            if not window.grab().save(str(out)):
+            if not shown.grab().save(str(out)):
                 raise OSError(f"could not write {out}")
         finally:
             await window.shutdown()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from app.engine.config import DEFAULT_N_CTX, LoadConfig
+from app.engine.history_fit import DROP_OLDEST, OVERFLOW_POLICIES
 
 MAX_RECENT_MODELS = 8
 
@@ -40,6 +41,7 @@ class Settings:
     models: dict[str, ModelSettings] = field(default_factory=dict)
     last_conversation: int | None = None
     window_geometry: str = ""  # hex of QMainWindow.saveGeometry()
+    overflow_policy: str = DROP_OLDEST  # what a conversation longer than the context does
     recovered_from: str | None = field(default=None, compare=False)
 
     def for_model(self, path: str) -> ModelSettings:
@@ -74,7 +76,10 @@ def _parse(data) -> Settings:
         models={str(k): _model_settings(v) for k, v in dict(data.get("models", {})).items()},
         last_conversation=data.get("last_conversation"),
         window_geometry=str(data.get("window_geometry", "")),
+        overflow_policy=data.get("overflow_policy", DROP_OLDEST),
     )
+    if settings.overflow_policy not in OVERFLOW_POLICIES:
+        raise ValueError(f"overflow_policy is not one of {', '.join(OVERFLOW_POLICIES)}")
     if settings.last_conversation is not None and not isinstance(settings.last_conversation, int):
         raise ValueError("last_conversation is not a number")
     return settings

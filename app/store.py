@@ -7,6 +7,7 @@ without holding the file locked between them.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from app.engine.records import ReplyStats, SamplingParams
 
 SCHEMA_VERSION = 1
 DEFAULT_TITLE = "New conversation"
+LOCK_TIMEOUT_SECONDS = 5.0  # how long a write waits for another process's lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -81,11 +83,16 @@ def _stats_from_json(text: str | None) -> ReplyStats | None:
 
 
 class ConversationStore:
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path | str):
+        self.path = path if path == ":memory:" else Path(path)
+        self.notice: str | None = None  # set by open_store when it had to recover
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=5.0)
+            if self.path != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=LOCK_TIMEOUT_SECONDS)
+            if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                self._db.close()
+                raise StoreError(f"The conversation database {self.path} is damaged.")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
@@ -169,3 +176,39 @@ class ConversationStore:
     def truncate_from(self, conversation_id: int, message_id: int) -> None:
         """Delete a message and everything after it (edit and regenerate start from there)."""
         self._write("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id))
+
+
+def _is_damaged(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "not a database" in text or "malformed" in text or "damaged" in text
+
+
+def open_store(path: Path) -> ConversationStore:
+    """The conversation store at `path`, recovering rather than failing (`store.notice` says how):
+
+    * a damaged file is kept aside, never deleted, and a new one started;
+    * a folder that cannot be written, or a file another program holds, gives a store in memory:
+      this session's conversations work but are not saved, and the notice says so.
+    """
+    try:
+        return ConversationStore(path)
+    except StoreError as exc:
+        cause = exc.__cause__ or exc
+        if _is_damaged(cause):
+            aside = path.with_name(f"{path.stem}.broken-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+            try:
+                os.replace(path, aside)
+                for suffix in ("-wal", "-shm"):
+                    side = Path(str(path) + suffix)
+                    if side.exists():
+                        os.replace(side, Path(str(aside) + suffix))
+                store = ConversationStore(path)
+                store.notice = (f"The conversation database was damaged. It was kept as {aside.name} and a new "
+                                f"one was started.")
+                return store
+            except (OSError, StoreError):
+                pass
+        store = ConversationStore(":memory:")
+        store.notice = (f"Conversations cannot be saved ({cause}). This window keeps them until it closes; "
+                        f"check that {path.parent} is writable and that no other KV Chat uses it.")
+        return store

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
+from app.engine.history_fit import DROP_OLDEST, FittedPrompt
 from app.engine.lab import LabProgress, LabSpec
 from app.engine.lab_results import LabReport
 from app.engine.llm import ChatEngine
@@ -117,14 +118,20 @@ class EngineHost:
     async def usage(self) -> CacheUsage | None:
         return await self._call(self._engine.usage)
 
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
-        """Stream a reply to a conversation, formatted with the model's own chat template."""
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
+             overflow: str = DROP_OLDEST) -> AsyncIterator[ReplyChunk]:
+        """Stream a reply to a conversation, formatted with the model's own chat template. A conversation
+        longer than the context loses its oldest turns (`overflow="stop"`: raises ContextOverflowError);
+        the reply's stats say how many messages were left out."""
         messages = tuple(messages)
-        return self._stream(self._reply_work(lambda engine: engine.chat_tokens(messages), sampling))
+        sampling = sampling or SamplingParams()
+        return self._stream(self._reply_work(
+            lambda engine: engine.fitted_chat_tokens(messages, sampling, overflow), sampling))
 
     def complete(self, prompt: str, sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
         """Stream a plain continuation of `prompt` (for models without a chat template)."""
-        return self._stream(self._reply_work(lambda engine: engine.completion_tokens(prompt), sampling))
+        return self._stream(self._reply_work(
+            lambda engine: FittedPrompt(engine.completion_tokens(prompt), 0), sampling))
 
     def lab(self, spec: LabSpec) -> AsyncIterator[LabProgress | LabReport]:
         """Run the KV lab on the loaded model: LabProgress items, then the LabReport.
@@ -251,8 +258,9 @@ class EngineHost:
 
     def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[_Request], None]:
         def work(request: _Request) -> None:
-            tokens = make_tokens(self._engine)
-            for chunk in self._engine.stream(request.id, tokens, sampling or SamplingParams(), request.cancel):
+            prompt = make_tokens(self._engine)
+            for chunk in self._engine.stream(request.id, prompt.tokens, sampling or SamplingParams(), request.cancel,
+                                             prompt.dropped_messages):
                 request.push(chunk)
             request.push(_END)
 

@@ -35,6 +35,7 @@ from app.engine.allocation import (
 )
 from app.engine.config import ResolvedConfig
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
+from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
 from app.engine.memory import MIB, N_UBATCH, window_cells
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
@@ -167,6 +168,13 @@ class ChatEngine:
         self._require()
         return self._prompts.chat_tokens(messages)
 
+    def fitted_chat_tokens(self, messages: Sequence[ChatMessage], sampling: SamplingParams,
+                           policy: str) -> FittedPrompt:
+        """The conversation's tokens, its oldest turns left out if it has outgrown the context."""
+        llm = self._require()
+        reserve = reply_reserve(sampling.max_tokens, llm.n_ctx())
+        return fit_history(messages, llm.n_ctx(), reserve, self._prompts.chat_tokens, policy)
+
     def completion_tokens(self, text: str) -> list[int]:
         self._require()
         return self._prompts.completion_tokens(text)
@@ -246,6 +254,7 @@ class ChatEngine:
         tokens: Sequence[int],
         sampling: SamplingParams,
         cancel: threading.Event,
+        dropped_messages: int = 0,
     ) -> Iterator[ReplyChunk]:
         """Generate a reply to prompt `tokens`, one chunk per token, ending with a "done" chunk."""
         llm = self._require()
@@ -258,7 +267,8 @@ class ChatEngine:
             )
         seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
         stats = ReplyStats(
-            prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name
+            prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name,
+            dropped_messages=dropped_messages,
         )
         started = time.monotonic()
         yield ReplyChunk(request_id, "prompt", "", stats, self.usage())

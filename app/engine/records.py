@@ -49,6 +49,7 @@ class ReplyStats:
     tokens_per_second: float | None = None  # generation speed after the first token
     prompt_tokens_per_second: float | None = None
     seed: int | None = None
+    dropped_messages: int = 0  # oldest messages left out because the conversation outgrew the context
     type_k: str = ""
     type_v: str = ""
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.engine.host import EngineHost
 from app.paths import APP_ID, config_dir, data_dir, resources_dir
-from app.store import ConversationStore, StoreError
+from app.store import open_store
 from app.ui.main_window import MainWindow
 
 
@@ -42,7 +42,7 @@ def run_with_loop(app: QApplication, coro) -> object:
 
 
 def create_window() -> MainWindow:
-    store = ConversationStore(data_dir() / "conversations.sqlite3")
+    store = open_store(data_dir() / "conversations.sqlite3")
     return MainWindow(EngineHost(), store, config_dir() / "settings.json")
 
 
@@ -57,10 +57,6 @@ async def _run(window: MainWindow, open_model: str | None) -> None:
 def run_app(argv: list[str] | None = None, open_model: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = make_qapp(argv)
-    try:
-        window = create_window()
-    except StoreError as exc:
-        print(f"KV Chat cannot start: {exc}", file=sys.stderr)
-        return 1
+    window = create_window()
     run_with_loop(app, _run(window, os.path.abspath(open_model) if open_model else None))
     return 0

@@ -8,6 +8,7 @@ from contextlib import aclosing
 
 from PySide6.QtCore import QObject, Signal
 
+from app.engine.history_fit import DROP_OLDEST
 from app.engine.host import EngineHost
 from app.engine.records import ChatMessage, SamplingParams
 from app.store import DEFAULT_TITLE, Conversation, ConversationStore, StoredMessage, StoreError
@@ -27,6 +28,8 @@ class ChatSession(QObject):
     """An exception the user should see."""
     sig_titles_changed = Signal()
     """A conversation was created or renamed; the sidebar should refresh."""
+    sig_notice = Signal(str)
+    """Something the user should know that is not an error."""
 
     def __init__(self, host: EngineHost, store: ConversationStore, view: ChatView, composer: Composer, parent=None):
         super().__init__(parent)
@@ -38,6 +41,7 @@ class ChatSession(QObject):
         self.messages: list[StoredMessage] = []
         self._reply: asyncio.Task | None = None
         self._editing: int | None = None  # index in self.messages of the message being edited
+        self.overflow_policy = DROP_OLDEST
         composer.sig_send.connect(self.send)
         composer.sig_stop.connect(self.stop)
         composer.sig_cancel_edit.connect(self._on_cancel_edit)
@@ -133,7 +137,7 @@ class ChatSession(QObject):
             stream = self.host.complete(history[-1].content, sampling)
             widget.set_status("No chat template: continuing the text as plain completion…")
         else:
-            stream = self.host.chat(history, sampling)
+            stream = self.host.chat(history, sampling, overflow=self.overflow_policy)
         last = None
         error = None
         try:
@@ -142,6 +146,12 @@ class ChatSession(QObject):
                     last = chunk
                     if chunk.phase == "prompt":
                         self.view.set_reading_prompt(chunk.stats.prompt_tokens)
+                        if chunk.stats.dropped_messages:
+                            self.sig_notice.emit(
+                                f"This conversation is longer than the model's context: the "
+                                f"{chunk.stats.dropped_messages} oldest messages were left out of this reply's "
+                                f"prompt (the system prompt and the latest messages are kept). A longer context "
+                                f"or a smaller KV cache type keeps more.")
                     elif chunk.text:
                         self.view.append_reply_text(chunk.text)
                     if chunk.usage is not None:

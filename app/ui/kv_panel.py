@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.config import LoadConfig
+from app.engine.history_fit import DROP_OLDEST, STOP
 from app.engine.kvtypes import CACHE_TYPES, cache_type
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import LoadPlan
@@ -59,6 +60,8 @@ class KvPanel(QWidget):
     """The user wants to pick a model file."""
     sig_open_lab = Signal()
     """The user wants to measure what each precision costs this model."""
+    sig_overflow_changed = Signal(str)
+    """What a conversation longer than the context should do (a history_fit policy)."""
 
     def __init__(self, planner, settings: Settings, parent=None):
         super().__init__(parent)
@@ -144,6 +147,12 @@ class KvPanel(QWidget):
         self.window_help = QLabel()
         self.window_help.setWordWrap(True)
         self.window_help.setStyleSheet("color: #777;")
+        self.overflow_combo = QComboBox()
+        self.overflow_combo.addItem("Leave out the oldest messages, and say so", DROP_OLDEST)
+        self.overflow_combo.addItem("Stop and tell me", STOP)
+        self.overflow_combo.setToolTip("The system prompt and the latest messages are always kept.")
+        self.overflow_combo.currentIndexChanged.connect(
+            lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
         context_box = QGroupBox("Context")
         cform = QFormLayout(context_box)
         cform.addRow("Length", ctx_row)
@@ -153,6 +162,7 @@ class KvPanel(QWidget):
         cform.addRow("", self.fa_help)
         cform.addRow(self.window_check)
         cform.addRow(self.window_help)
+        cform.addRow("When a chat outgrows it", self.overflow_combo)
 
         # Kept out of the scrolling settings: the main window pins it under them, always in view.
         self.summary = PlanSummary()
@@ -237,6 +247,11 @@ class KvPanel(QWidget):
     def set_loaded(self, config: LoadConfig | None) -> None:
         self._loaded = config
         self._refresh_apply()
+
+    def set_overflow(self, policy: str) -> None:
+        self.overflow_combo.blockSignals(True)
+        self.overflow_combo.setCurrentIndex(max(self.overflow_combo.findData(policy), 0))
+        self.overflow_combo.blockSignals(False)
 
     def stop(self) -> None:
         """Drop a pending estimate (the window is closing)."""

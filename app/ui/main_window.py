@@ -12,12 +12,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from app.engine.host import EngineHost
 from app.paths import starter_model_path
 from app.settings import Settings, load_settings, save_settings
 from app.store import ConversationStore, StoreError
+from app.ui.banner import Banner
 from app.ui.chat_session import ChatSession
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
@@ -39,33 +38,6 @@ from app.ui.memory_gauge import MemoryGauge
 from app.ui.tasks import set_error_handler, spawn
 
 _log = logging.getLogger(__name__)
-
-
-class Banner(QFrame):
-    """A dismissable message above the chat, for errors and notices (never a modal dialog)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("banner")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_message(self, text: str, error: bool) -> None:
-        colors = ("#fdecea", "#c0392b") if error else ("#fff6e0", "#b7791f")
-        self.setStyleSheet(f"QFrame#banner {{ background: {colors[0]}; border: 1px solid {colors[1]}; "
-                           f"border-radius: 6px; }} QLabel {{ color: #222; }}")
-        self.label.setText(text)
-        self.show()
 
 
 class MainWindow(QMainWindow):
@@ -142,14 +114,19 @@ class MainWindow(QMainWindow):
         self.session.sig_error.connect(self.show_error)
         self.session.sig_titles_changed.connect(self.refresh_conversations)
         self.session.sig_replying.connect(self._on_replying)
+        self.session.sig_notice.connect(lambda text: self.banner.show_message(text, error=False, key="overflow"))
+        self.session.overflow_policy = self.settings.overflow_policy
+        self.kv_panel.set_overflow(self.settings.overflow_policy)
+        self.kv_panel.sig_overflow_changed.connect(self._on_overflow_changed)
         set_error_handler(self.show_error)
 
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
         else:
             self.resize(1320, 820)
-        if self.settings.recovered_from:
-            self.banner.show_message(self.settings.recovered_from, error=False)
+        notices = [n for n in (self.settings.recovered_from, store.notice) if n]
+        if notices:
+            self.banner.show_message("\n".join(notices), error=False, key="startup")
 
     def _scrolling(self, widget: QWidget) -> QScrollArea:
         area = QScrollArea()
@@ -241,7 +218,7 @@ class MainWindow(QMainWindow):
         try:
             report = await self.host.load(config)
         except EngineError as exc:
-            self.show_error(exc)
+            self.banner.show_message(str(exc), error=True, key="load")
             current = self.host.report
             self.kv_panel.set_loaded(current.config if current else None)
             self.gauge.set_report(current)
@@ -254,11 +231,12 @@ class MainWindow(QMainWindow):
         self.kv_panel.set_loaded(config)
         self.gauge.set_report(report)
         self.gauge.set_usage(await self.host.usage())
-        self.banner.hide()
+        self.banner.clear("load")
+        self.banner.clear("template")
         if not report.chat_template:
             self.banner.show_message(
                 f"{report.model.display_name} has no chat template (it is probably a base model): "
-                "your messages are continued as plain text, not answered as a chat.", error=False)
+                "your messages are continued as plain text, not answered as a chat.", error=False, key="template")
         self.statusBar().showMessage(
             f"{report.model.display_name} · {report.n_ctx:,} tokens · K {report.type_k} / V {report.type_v} · "
             f"flash attention {'on' if report.flash_attn else 'off'} · loaded in {report.load_seconds:.1f} s")
@@ -330,6 +308,12 @@ class MainWindow(QMainWindow):
             self.session.update_settings(system_prompt, sampling)
         except StoreError as exc:
             self.show_error(exc)
+
+    @Slot(str)
+    def _on_overflow_changed(self, policy: str) -> None:
+        self.settings.overflow_policy = policy
+        self.session.overflow_policy = policy
+        self._save_settings()
 
     @Slot(bool)
     def _on_replying(self, replying: bool) -> None:

@@ -29,6 +29,8 @@ def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
         parts.append(f"prompt {stats.prompt_tokens}{cached}")
     if stats.type_k:
         parts.append(f"K {stats.type_k} / V {stats.type_v}")
+    if stats.dropped_messages:
+        parts.append(f"{stats.dropped_messages} oldest messages left out")
     if finish_reason == "cancelled":
         parts.append("stopped")
     elif finish_reason == "length":

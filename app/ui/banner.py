@@ -1,0 +1,52 @@
+"""Messages above the chat, for errors and notices: never a modal dialog, dismissable, and each
+kept under a key so one source can replace or withdraw its own message without hiding others."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+
+
+class Banner(QFrame):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.clear_all)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._messages: dict[str, tuple[str, bool]] = {}
+        self.hide()
+
+    def show_message(self, text: str, error: bool, key: str = "general") -> None:
+        self._messages.pop(key, None)
+        self._messages[key] = (text, error)  # newest last
+        self._render()
+
+    def clear(self, key: str) -> None:
+        if self._messages.pop(key, None) is not None:
+            self._render()
+
+    @Slot()
+    def clear_all(self) -> None:
+        self._messages.clear()
+        self._render()
+
+    def _render(self) -> None:
+        if not self._messages:
+            self.hide()
+            return
+        error = any(is_error for _, is_error in self._messages.values())
+        background, border = ("#fdecea", "#c0392b") if error else ("#fff6e0", "#b7791f")
+        self.setStyleSheet(f"QFrame#banner {{ background: {background}; border: 1px solid {border}; "
+                           f"border-radius: 6px; }} QLabel {{ color: #222; }}")
+        self.label.setText("\n\n".join(text for text, _ in reversed(self._messages.values())))
+        self.show()

@@ -130,10 +130,12 @@ class ChatView(QScrollArea):
         widget.set_stats(stats, finish_reason)
         self._streaming = None
         self._update_regenerate()
-        return self._stream_text
+        text, self._stream_text = self._stream_text, ""
+        return text
 
     @property
     def reply_text(self) -> str:
+        """What the reply under way has written so far ("" when none is under way)."""
         return self._stream_text
 
     def _interval_ms(self) -> int:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.engine.host import EngineHost
-from app.store import ConversationStore
+from app.store import ConversationStore, open_store
 from app.ui.main_window import MainWindow
 from app.ui.tasks import wait_all
 
@@ -36,8 +36,9 @@ class WindowFactory:
         self.loop = loop
         self.windows: list[MainWindow] = []
 
-    def new(self, start: bool = True) -> MainWindow:
-        window = MainWindow(EngineHost(), ConversationStore(self.db_path), self.settings_path)
+    def new(self, start: bool = True, use_open_store: bool = False) -> MainWindow:
+        store = open_store(self.db_path) if use_open_store else ConversationStore(self.db_path)
+        window = MainWindow(EngineHost(), store, self.settings_path)
         window.conversations.confirm_delete = False
         self.windows.append(window)
         window.show()

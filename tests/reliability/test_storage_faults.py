@@ -1,0 +1,99 @@
+"""A damaged, locked, unwritable or full conversation database: a clear message, nothing saved lost."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+import app.store as store_module
+from app.store import ConversationStore, StoreError, open_store
+from tests.ui.conftest import send
+
+
+def seed(path, n=3):
+    store = ConversationStore(path)
+    conversation = store.create_conversation("Kept")
+    for i in range(n):
+        store.add_message(conversation.id, "user", f"question {i}")
+        store.add_message(conversation.id, "assistant", f"answer {i}")
+    store.close()
+    return conversation.id
+
+
+def test_a_damaged_database_is_kept_aside_and_a_new_one_started(tmp_path):
+    path = tmp_path / "conversations.sqlite3"
+    seed(path)
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\x00garbage" * ((4096 - 100) // 8) + b"\x00" * ((4096 - 100) % 8)
+    path.write_bytes(bytes(data))
+    store = open_store(path)
+    assert "damaged" in store.notice and "kept as conversations.broken-" in store.notice
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("conversations.broken-") and p.suffix == ".sqlite3"]
+    assert kept and kept[0].read_bytes() == bytes(data)  # the damaged file itself, untouched
+    assert store.conversations() == []
+    store.add_message(store.create_conversation().id, "user", "still works")
+
+
+def test_an_unwritable_data_folder_gives_a_working_session_and_says_so(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    store = open_store(blocker / "conversations.sqlite3")
+    assert "cannot be saved" in store.notice
+    conversation = store.create_conversation()
+    store.add_message(conversation.id, "user", "kept for this session")
+    assert store.messages(conversation.id)[0].content == "kept for this session"
+
+
+def test_a_database_locked_by_another_program(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / "conversations.sqlite3"
+    conversation_id = seed(path)
+    store = ConversationStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            store.add_message(conversation_id, "user", "while locked")
+        assert "cannot be saved" in open_store(path).notice  # a second app cannot take the file either
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.add_message(conversation_id, "user", "after the lock")
+    assert [m.content for m in store.messages(conversation_id)][-1] == "after the lock"
+    assert len(store.messages(conversation_id)) == 7  # nothing saved before was lost
+
+
+def test_a_full_disk_fails_the_write_and_keeps_everything_saved(tmp_path):
+    path = tmp_path / "conversations.sqlite3"
+    conversation_id = seed(path)
+    store = ConversationStore(path)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count={pages + 1}")  # SQLite's own "database or disk is full"
+    with pytest.raises(StoreError, match="full"):
+        store.add_message(conversation_id, "assistant", "x" * 200_000)
+    assert len(store.messages(conversation_id)) == 6
+    store.close()
+    assert len(ConversationStore(path).messages(conversation_id)) == 6
+
+
+def test_the_window_tells_the_user_and_keeps_the_text_when_saving_fails(window, loop, qtbot):
+    conversation = window.session.conversation
+    pages = window.store._db.execute("PRAGMA page_count").fetchone()[0]
+    window.store._db.execute(f"PRAGMA max_page_count={pages}")
+    long_message = "Please summarise: " + "the sea is wide and deep. " * 2000
+    send(loop, qtbot, window, long_message, wait=False)
+    assert "full" in window.banner.label.text() and window.banner.isVisible()
+    assert window.composer.edit.toPlainText() == long_message.strip()  # nothing typed is lost
+    assert window.store.messages(conversation.id) == []
+    window.store._db.execute("PRAGMA max_page_count=1073741823")
+    send(loop, qtbot, window, "Hello again.")
+    assert [m.role for m in window.store.messages(conversation.id)] == ["user", "assistant"]
+
+
+def test_the_window_starts_with_a_damaged_database(windows, loop):
+    windows.db_path.parent.mkdir(parents=True, exist_ok=True)
+    windows.db_path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    window = windows.new(use_open_store=True)
+    assert "damaged" in window.banner.label.text()
+    assert window.host.report is not None  # and the model loaded all the same

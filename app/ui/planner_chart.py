@@ -85,7 +85,7 @@ class PlannerChart(QWidget):
         for i, curve in enumerate(self.curves):
             color = CURVE_COLORS[i % len(CURVE_COLORS)]
             path = QPainterPath()
-            for j, (n, total) in enumerate(zip(curve.contexts, curve.total_bytes)):
+            for j, (n, total) in enumerate(zip(curve.contexts, curve.total_bytes, strict=True)):
                 point = self.position(n, total)
                 path.moveTo(point) if j == 0 else path.lineTo(point)
             painter.setPen(QPen(color, 2))

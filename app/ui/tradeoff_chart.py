@@ -113,7 +113,7 @@ class TradeoffChart(QWidget):
                 painter.drawText(QRectF(rect.right() - 120, y - 16, 116, 14), Qt.AlignmentFlag.AlignRight, label)
         front = sorted((p for p in self.points if p.on_front), key=lambda p: p.saved_mib)
         painter.setPen(QPen(FRONT_COLOR, 2))
-        for a, b in zip(front, front[1:]):
+        for a, b in zip(front, front[1:], strict=False):
             painter.drawLine(self.position(a.saved_mib, a.kl), self.position(b.saved_mib, b.kl))
         for i, p in enumerate(self.points):
             centre = self.point_position(i)

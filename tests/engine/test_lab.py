@@ -9,7 +9,7 @@ import pytest
 from app.engine.config import LoadConfig, resolve
 from app.engine.errors import LabCancelled
 from app.engine.gguf_info import read_model_info
-from app.engine.lab import LabSpec, run_lab
+from app.engine.lab import LabSpec
 from app.engine.lab_results import LabPair, LabReport, PairResult, pareto_front, recommend
 from app.engine.llm import ChatEngine
 from app.engine.memory import MIB

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.conversation_io import ConversationFileError
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
@@ -30,11 +31,13 @@ from app.ui.banner import Banner
 from app.ui.chat_session import ChatSession
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_settings import ConversationSettings
 from app.ui.kv_panel import KvPanel
 from app.ui.lab_window import LabWindow
 from app.ui.memory_gauge import MemoryGauge
+from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.tasks import set_error_handler, spawn
 
 _log = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self.kv_panel = KvPanel(self.host.plan, self.settings)
         self.conversation_settings = ConversationSettings()
         self.session = ChatSession(host, store, self.chat_view, self.composer, self)
+        self.files = ConversationFiles(store, self)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -112,6 +116,9 @@ class MainWindow(QMainWindow):
         self.kv_panel.sig_open_lab.connect(self.open_lab)
         self.session.sig_usage.connect(self.gauge.set_usage)
         self.session.sig_error.connect(self.show_error)
+        self.files.sig_error.connect(self.show_error)
+        self.files.sig_imported.connect(self._on_imported)
+        self.files.sig_done.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.sig_titles_changed.connect(self.refresh_conversations)
         self.session.sig_replying.connect(self._on_replying)
         self.session.sig_notice.connect(lambda text: self.banner.show_message(text, error=False, key="overflow"))
@@ -145,16 +152,29 @@ class MainWindow(QMainWindow):
             self.addAction(a)  # shortcuts work even when the menu bar is hidden
             return a
 
-        file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "&New conversation", "Ctrl+N", lambda: spawn(self.new_conversation()))
-        action(file_menu, "&Open model…", "Ctrl+O", self.open_model_dialog)
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        action(file_menu, self.tr("&New conversation"), "Ctrl+N", lambda: spawn(self.new_conversation()))
+        action(file_menu, self.tr("&Open model…"), "Ctrl+O", self.open_model_dialog)
+        self.file_menu = file_menu
         file_menu.addSeparator()
-        action(file_menu, "&Quit", "Ctrl+Q", self.close)
-        chat_menu = self.menuBar().addMenu("&Chat")
-        self.stop_action = action(chat_menu, "&Stop reply", "Esc", self.composer.edit.sig_escape.emit)
-        action(chat_menu, "&Regenerate reply", "Ctrl+R", self.session.regenerate)
-        tools_menu = self.menuBar().addMenu("&Tools")
-        action(tools_menu, "KV &lab…", "Ctrl+L", self.open_lab)
+        action(file_menu, self.tr("&Export conversation…"), "Ctrl+E", self._on_export_requested)
+        action(file_menu, self.tr("&Import conversation…"), "Ctrl+I", self.files.import_dialog)
+        file_menu.addSeparator()
+        action(file_menu, self.tr("&Quit"), "Ctrl+Q", self.close)
+        chat_menu = self.menuBar().addMenu(self.tr("&Chat"))
+        self.stop_action = action(chat_menu, self.tr("&Stop reply"), "Esc", self.composer.edit.sig_escape.emit)
+        action(chat_menu, self.tr("&Regenerate reply"), "Ctrl+R", self.session.regenerate)
+        action(chat_menu, self.tr("Write a &message"), "Ctrl+K", self.composer.edit.setFocus)
+        chat_menu.addSeparator()
+        action(chat_menu, self.tr("&Find a conversation"), "Ctrl+F", self.conversations.search.setFocus)
+        action(chat_menu, self.tr("Ne&xt conversation"), "Ctrl+PgDown", lambda: self._step_conversation(1))
+        action(chat_menu, self.tr("&Previous conversation"), "Ctrl+PgUp", lambda: self._step_conversation(-1))
+        action(chat_menu, self.tr("Re&name conversation"), "F2", self.conversations.rename_button.click)
+        tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
+        action(tools_menu, self.tr("KV &lab…"), "Ctrl+L", self.open_lab)
+        self.tools_menu = tools_menu
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        action(help_menu, self.tr("&Keyboard shortcuts"), "F1", self.show_shortcuts)
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -183,6 +203,27 @@ class MainWindow(QMainWindow):
     def _latest_conversation(self) -> int | None:
         existing = self.store.conversations()
         return existing[0].id if existing else None
+
+    @Slot()
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _step_conversation(self, step: int) -> None:
+        rows = self.conversations.list.count()
+        if rows:
+            self.conversations.list.setCurrentRow((self.conversations.list.currentRow() + step) % rows)
+
+    @Slot()
+    def _on_export_requested(self) -> None:
+        if self.session.conversation is not None:
+            self.files.export_dialog(self.session.conversation.id)
+
+    @Slot(int)
+    def _on_imported(self, conversation_id: int) -> None:
+        spawn(self.open_conversation(conversation_id))
 
     # -- the KV lab -------------------------------------------------------------------------
 
@@ -327,7 +368,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_error(self, error: BaseException) -> None:
-        if not isinstance(error, (EngineError, StoreError, OSError)):
+        if not isinstance(error, (EngineError, StoreError, OSError, ConversationFileError)):
             _log.error("unexpected error", exc_info=error)
         self.banner.show_message(str(error) or type(error).__name__, error=True)
 

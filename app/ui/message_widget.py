@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
@@ -94,15 +94,10 @@ class MessageWidget(QFrame):
         self.message_id = message_id
         self._text = text
         self._code_blocks: tuple[str, ...] = ()
-        self._renderer = MarkdownRenderer(DARK if is_dark(self) else LIGHT)
+        self._dark: bool | None = None
         self.setObjectName(f"message_{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        dark = is_dark(self)
-        background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
-        self.setStyleSheet(
-            f"QFrame#message_{role} {{ background: {background.get(role, 'transparent')}; "
-            f"border: 1px solid {'#3a3f47' if dark else '#dde1e6'}; border-radius: 8px; }}"
-        )
+        self._apply_colors()
 
         self.role_label = QLabel(f"<b>{ROLE_NAMES.get(role, role)}</b>")
         self.copy_button = self._tool("Copy", "Copy this message as Markdown", self._on_copy_clicked)
@@ -137,6 +132,25 @@ class MessageWidget(QFrame):
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(False)
         self.set_text(text)
+
+    def _apply_colors(self) -> None:
+        """Colours for the current palette; called again when the theme changes."""
+        dark = is_dark(self)
+        if dark == self._dark:
+            return
+        self._dark = dark
+        self._renderer = MarkdownRenderer(DARK if dark else LIGHT)
+        background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
+        self.setStyleSheet(
+            f"QFrame#message_{self.role} {{ background: {background.get(self.role, 'transparent')}; "
+            f"border: 1px solid {'#3a3f47' if dark else '#dde1e6'}; border-radius: 8px; }}"
+        )
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._dark is not None and is_dark(self) != self._dark:
+            self._apply_colors()
+            self.set_text(self._text)
 
     def _tool(self, text: str, tip: str, handler) -> QToolButton:
         button = QToolButton(self)

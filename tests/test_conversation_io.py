@@ -1,0 +1,68 @@
+"""Export and import of conversations, through a real SQLite store and real files."""
+
+import pytest
+
+from app.conversation_io import (
+    ConversationFileError,
+    from_store,
+    into_store,
+    read_conversation,
+    write_conversation,
+)
+from app.engine.records import ReplyStats, SamplingParams
+from app.store import ConversationStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    yield store
+    store.close()
+
+
+def seeded(store):
+    c = store.create_conversation("Lighthouses 灯塔", "Answer briefly.", SamplingParams(temperature=0.6, seed=9))
+    store.add_message(c.id, "user", "What does a lighthouse do?")
+    store.add_message(c.id, "assistant", "It warns ships.\n\n```python\nprint('beam')\n```",
+                      ReplyStats(prompt_tokens=12, generated_tokens=9, type_k="q8_0", type_v="q4_0"), "stop")
+    store.add_message(c.id, "user", "## You is a heading\nand 中文 too")
+    return c.id
+
+
+def test_json_round_trip_keeps_everything(store, tmp_path):
+    original = from_store(store, seeded(store))
+    path = tmp_path / "chat.json"
+    write_conversation(original, path)
+    assert "灯塔" in path.read_text(encoding="utf-8")  # written as UTF-8, not escaped
+    back = read_conversation(path)
+    assert back == original
+    new_id = into_store(store, back)
+    assert from_store(store, new_id) == original
+    assert len(store.conversations()) == 2  # imported beside, nothing replaced
+
+
+def test_markdown_export_reads_well_and_comes_back(store, tmp_path):
+    original = from_store(store, seeded(store))
+    path = tmp_path / "chat.md"
+    write_conversation(original, path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Lighthouses 灯塔") and "## System\n\nAnswer briefly." in text
+    assert "```python\nprint('beam')\n```" in text
+    back = read_conversation(path)
+    assert back.title == original.title and back.system_prompt == "Answer briefly."
+    assert [(m.role, m.content) for m in back.messages][:2] == [(m.role, m.content) for m in original.messages][:2]
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("x.json", "{not json", "not valid JSON"),
+    ("x.json", '{"title": "no format"}', "not a KV Chat conversation"),
+    ("x.json", '{"format": "kvchat-conversation", "version": 99}', "newer KV Chat"),
+    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "robot", "content": "x"}]}', "role"),
+    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "user"}]}', "incomplete"),
+    ("x.md", "just some notes", "no \"## You\""),
+])
+def test_files_that_are_not_conversations(tmp_path, name, content, says):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConversationFileError, match=says):
+        read_conversation(path)

@@ -37,6 +37,7 @@ from app.ui.conversation_settings import ConversationSettings
 from app.ui.kv_panel import KvPanel
 from app.ui.lab_window import LabWindow
 from app.ui.memory_gauge import MemoryGauge
+from app.ui.models_window import ModelsWindow
 from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.tasks import set_error_handler, spawn
 
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._closed = False
         self.lab: LabWindow | None = None
+        self.models: ModelsWindow | None = None
 
         self.conversations = ConversationList()
         self.chat_view = ChatView()
@@ -155,7 +157,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         action(file_menu, self.tr("&New conversation"), "Ctrl+N", lambda: spawn(self.new_conversation()))
         action(file_menu, self.tr("&Open model…"), "Ctrl+O", self.open_model_dialog)
-        self.file_menu = file_menu
+        action(file_menu, self.tr("&Models on this computer and downloads…"), "Ctrl+Shift+O", self.open_models)
         file_menu.addSeparator()
         action(file_menu, self.tr("&Export conversation…"), "Ctrl+E", self._on_export_requested)
         action(file_menu, self.tr("&Import conversation…"), "Ctrl+I", self.files.import_dialog)
@@ -172,7 +174,6 @@ class MainWindow(QMainWindow):
         action(chat_menu, self.tr("Re&name conversation"), "F2", self.conversations.rename_button.click)
         tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
         action(tools_menu, self.tr("KV &lab…"), "Ctrl+L", self.open_lab)
-        self.tools_menu = tools_menu
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         action(help_menu, self.tr("&Keyboard shortcuts"), "F1", self.show_shortcuts)
 
@@ -224,6 +225,16 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_imported(self, conversation_id: int) -> None:
         spawn(self.open_conversation(conversation_id))
+
+    @Slot()
+    def open_models(self) -> ModelsWindow:
+        if self.models is None:
+            self.models = ModelsWindow()
+            self.models.sig_open_model.connect(self.open_model)
+            spawn(self.models.refresh())
+        self.models.show()
+        self.models.raise_()
+        return self.models
 
     # -- the KV lab -------------------------------------------------------------------------
 
@@ -396,6 +407,9 @@ class MainWindow(QMainWindow):
         await self.session.stop_and_wait()
         if self.lab is not None:
             self.lab.close()
+        if self.models is not None:
+            self.models.shutdown()
+            self.models.close()
         await self.host.close()
         self.store.close()
         set_error_handler(None)

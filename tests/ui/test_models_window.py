@@ -1,0 +1,54 @@
+"""The Models window: models other tools keep, opened with one click; downloads from a hub
+(a loopback server here: the real hub is unreachable from these machines)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.model_library import OWN, own_models_dir
+from tests.fake_hub import FakeHub
+from tests.test_model_library import place
+from tests.ui.conftest import until
+
+REPO = "kvchat-tests/SmolLM2-GGUF"
+NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_a_model_lm_studio_keeps_is_found_and_opened(window, loop, qtbot, starter_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    place(starter_model, tmp_path / ".lmstudio" / "models" / "HuggingFaceTB" / "SmolLM2" / "smol-from-lmstudio.gguf")
+    models = window.open_models()
+    found = loop.run_until_complete(models.refresh())
+    rows = {m.name: m for m in found}
+    assert rows["smol-from-lmstudio"].source == "LM Studio"
+    assert models.table.rowCount() == len(found)
+    row = next(r for r in range(models.table.rowCount()) if models.table.item(r, 0).text() == "smol-from-lmstudio")
+    assert models.table.item(row, 2).text() == "Q4_1" and models.table.item(row, 5).text() == "8,192"
+    models.filter.setText("lmstudio")
+    assert not models.table.isRowHidden(row)
+    models.table.selectRow(row)
+    qtbot.mouseClick(models.open_button, Qt.MouseButton.LeftButton)
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel._busy
+                                  and window.host.report.model.display_name == "smol-from-lmstudio",
+                                  what="the model to open"))
+
+
+def test_download_cancel_resume_and_open(window, loop, qtbot, starter_model, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    models = window.open_models()
+    with FakeHub(REPO, {NAME: starter_model}, chunk_delay=0.002) as hub:
+        models.endpoint_field.setText(hub.endpoint)
+        models.repo_field.setText(REPO)
+        files = loop.run_until_complete(models.list_files())
+        assert [f.name for f in files] == [NAME] and models.download_button.isEnabled()
+        task = loop.create_task(models.download(REPO, NAME))
+        loop.run_until_complete(until(lambda: models.progress.value() > 100, what="some progress"))
+        qtbot.mouseClick(models.download_button, Qt.MouseButton.LeftButton)  # now labelled Cancel
+        assert loop.run_until_complete(task) is None
+        assert "cancelled" in models.download_status.text()
+        assert list(own_models_dir().rglob("*.part"))
+        hub.chunk_delay = 0
+        path = loop.run_until_complete(models.download(REPO, NAME))
+    assert path is not None and path.parent.parent == own_models_dir()
+    assert "verified" in models.download_status.text()
+    assert any(m.source == OWN and m.path == str(path) for m in models.found)

@@ -143,12 +143,15 @@ class RemoteHost:
         loop = asyncio.get_running_loop()
         done: asyncio.Future = loop.create_future()
 
+        def deliver(result=None, error=None):
+            if not done.done():
+                done.set_exception(error) if error is not None else done.set_result(result)
+
         def work():
             try:
-                result = self._connect(model)
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
+                loop.call_soon_threadsafe(deliver, self._connect(model))
             except BaseException as exc:  # delivered to the caller
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(exc))
+                loop.call_soon_threadsafe(deliver, None, exc)
 
         threading.Thread(target=work, name="kvchat-remote", daemon=True).start()
         self._report = await done

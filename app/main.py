@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--type-v", default="f16", choices=cache_type_names())
     shot.add_argument("--ctx", type=int, default=DEFAULT_N_CTX)
     shot.add_argument("--tab", default="kv", choices=("kv", "conversation", "lab"))
+    shot.add_argument("--language", default="en", choices=("en", "zh_CN", "system"))
+    shot.add_argument("--theme", default="light", choices=("light", "dark", "system"))
+    shot.add_argument("--server", metavar="URL", help="chat through this OpenAI-compatible server")
     return parser
 
 
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.ui.screenshot import run_screenshot
 
         return run_screenshot(args.out, args.model, args.message, args.type_k, args.type_v, args.ctx,
-                              args.compact_window, args.tab)
+                              args.compact_window, args.tab, args.language, args.theme, args.server)
     from app.ui.application import run_app
 
     return run_app()

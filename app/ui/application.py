@@ -13,8 +13,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.engine.host import EngineHost
 from app.paths import APP_ID, config_dir, data_dir, resources_dir
+from app.settings import load_settings
 from app.store import open_store
+from app.ui.i18n import install_language
 from app.ui.main_window import MainWindow
+from app.ui.theme import apply_theme
 
 
 def make_qapp(argv: list[str] | None = None) -> QApplication:
@@ -41,9 +44,19 @@ def run_with_loop(app: QApplication, coro) -> object:
         return loop.run_until_complete(coro)
 
 
+def settings_path():
+    return config_dir() / "settings.json"
+
+
+def prepare_look(app: QApplication, language: str, theme: str) -> None:
+    """Language and theme, before the first widget is made (widgets read their text when built)."""
+    install_language(language)
+    apply_theme(app, theme)
+
+
 def create_window() -> MainWindow:
     store = open_store(data_dir() / "conversations.sqlite3")
-    return MainWindow(EngineHost(), store, config_dir() / "settings.json")
+    return MainWindow(EngineHost(), store, settings_path())
 
 
 async def _run(window: MainWindow, open_model: str | None) -> None:
@@ -57,6 +70,8 @@ async def _run(window: MainWindow, open_model: str | None) -> None:
 def run_app(argv: list[str] | None = None, open_model: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = make_qapp(argv)
+    settings = load_settings(settings_path())
+    prepare_look(app, settings.language, settings.theme)
     window = create_window()
     run_with_loop(app, _run(window, os.path.abspath(open_model) if open_model else None))
     return 0

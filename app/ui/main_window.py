@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -37,7 +38,9 @@ from app.ui.conversation_settings import ConversationSettings
 from app.ui.kv_panel import KvPanel
 from app.ui.lab_window import LabWindow
 from app.ui.memory_gauge import MemoryGauge
+from app.ui.menus import Menus
 from app.ui.models_window import ModelsWindow
+from app.ui.remote_mode import RemoteMode
 from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.tasks import set_error_handler, spawn
 
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         self.conversation_settings = ConversationSettings()
         self.session = ChatSession(host, store, self.chat_view, self.composer, self)
         self.files = ConversationFiles(store, self)
+        self.remote_mode = RemoteMode(self)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -88,8 +92,11 @@ class MainWindow(QMainWindow):
         kv_layout.setContentsMargins(0, 0, 0, 0)
         kv_layout.addWidget(self._scrolling(self.kv_panel), 1)
         kv_layout.addWidget(self.kv_panel.summary)
-        self.tabs.addTab(kv_tab, "KV cache")
-        self.tabs.addTab(self._scrolling(self.conversation_settings), "Conversation")
+        self.side_stack = QStackedWidget()  # the KV panel, or what a server says about its cache
+        self.side_stack.addWidget(kv_tab)
+        self.side_stack.addWidget(self._scrolling(self.remote_mode.panel))
+        self.tabs.addTab(self.side_stack, self.tr("KV cache"))
+        self.tabs.addTab(self._scrolling(self.conversation_settings), self.tr("Conversation"))
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 6, 8, 6)
@@ -104,8 +111,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([220, 620, 400])
         self.setCentralWidget(splitter)
-        self.statusBar().showMessage("Starting…")
-        self._build_menu()
+        self.statusBar().showMessage(self.tr("Starting…"))
+        self.menus = Menus(self)
 
         self.conversations.sig_new.connect(lambda: spawn(self.new_conversation()))
         self.conversations.sig_selected.connect(lambda cid: spawn(self.open_conversation(cid)))
@@ -144,39 +151,6 @@ class MainWindow(QMainWindow):
         area.setWidget(widget)
         return area
 
-    def _build_menu(self) -> None:
-        def action(menu, text, shortcut, handler):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(handler)
-            menu.addAction(a)
-            self.addAction(a)  # shortcuts work even when the menu bar is hidden
-            return a
-
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        action(file_menu, self.tr("&New conversation"), "Ctrl+N", lambda: spawn(self.new_conversation()))
-        action(file_menu, self.tr("&Open model…"), "Ctrl+O", self.open_model_dialog)
-        action(file_menu, self.tr("&Models on this computer and downloads…"), "Ctrl+Shift+O", self.open_models)
-        file_menu.addSeparator()
-        action(file_menu, self.tr("&Export conversation…"), "Ctrl+E", self._on_export_requested)
-        action(file_menu, self.tr("&Import conversation…"), "Ctrl+I", self.files.import_dialog)
-        file_menu.addSeparator()
-        action(file_menu, self.tr("&Quit"), "Ctrl+Q", self.close)
-        chat_menu = self.menuBar().addMenu(self.tr("&Chat"))
-        self.stop_action = action(chat_menu, self.tr("&Stop reply"), "Esc", self.composer.edit.sig_escape.emit)
-        action(chat_menu, self.tr("&Regenerate reply"), "Ctrl+R", self.session.regenerate)
-        action(chat_menu, self.tr("Write a &message"), "Ctrl+K", self.composer.edit.setFocus)
-        chat_menu.addSeparator()
-        action(chat_menu, self.tr("&Find a conversation"), "Ctrl+F", self.conversations.search.setFocus)
-        action(chat_menu, self.tr("Ne&xt conversation"), "Ctrl+PgDown", lambda: self._step_conversation(1))
-        action(chat_menu, self.tr("&Previous conversation"), "Ctrl+PgUp", lambda: self._step_conversation(-1))
-        action(chat_menu, self.tr("Re&name conversation"), "F2", self.conversations.rename_button.click)
-        tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
-        action(tools_menu, self.tr("KV &lab…"), "Ctrl+L", self.open_lab)
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        action(help_menu, self.tr("&Keyboard shortcuts"), "F1", self.show_shortcuts)
-
     # -- start-up ---------------------------------------------------------------------------
 
     def model_choices(self) -> list[str]:
@@ -196,7 +170,7 @@ class MainWindow(QMainWindow):
         await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
         config = self.kv_panel.config()
         if config is None:
-            self.statusBar().showMessage("No model: open a .gguf file (File → Open model…)")
+            self.statusBar().showMessage(self.tr("No model: open a .gguf file (File → Open model…)"))
             return
         await self.kv_panel.refresh_plan()
         await self.apply(config)
@@ -212,13 +186,13 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _step_conversation(self, step: int) -> None:
+    def step_conversation(self, step: int) -> None:
         rows = self.conversations.list.count()
         if rows:
             self.conversations.list.setCurrentRow((self.conversations.list.currentRow() + step) % rows)
 
     @Slot()
-    def _on_export_requested(self) -> None:
+    def export_conversation(self) -> None:
         if self.session.conversation is not None:
             self.files.export_dialog(self.session.conversation.id)
 
@@ -250,8 +224,9 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_lab_running(self, running: bool) -> None:
-        self.composer.set_blocked("The KV lab is measuring; the chat waits until it finishes." if running else None)
-        self.kv_panel.set_busy(running, "The KV lab is measuring…" if running else "")
+        self.composer.set_blocked(self.tr("The KV lab is measuring; the chat waits until it finishes.")
+                                  if running else None)
+        self.kv_panel.set_busy(running, self.tr("The KV lab is measuring…") if running else "")
 
     @Slot(str, str)
     def _on_lab_pair_chosen(self, type_k: str, type_v: str) -> None:
@@ -265,8 +240,10 @@ class MainWindow(QMainWindow):
     async def apply(self, config: LoadConfig) -> bool:
         """Load or reload the model; on failure the previous model stays (the engine restores it)."""
         await self.session.stop_and_wait()  # the partial reply is saved before the reload
-        self.kv_panel.set_busy(True, "Loading…")
-        self.statusBar().showMessage(f"Loading {Path(config.model_path).name}…")
+        if self.remote_mode.active:
+            await self.remote_mode.disconnect(reload=False)
+        self.kv_panel.set_busy(True, self.tr("Loading…"))
+        self.statusBar().showMessage(self.tr("Loading {name}…").format(name=Path(config.model_path).name))
         try:
             report = await self.host.load(config)
         except EngineError as exc:
@@ -274,30 +251,36 @@ class MainWindow(QMainWindow):
             current = self.host.report
             self.kv_panel.set_loaded(current.config if current else None)
             self.gauge.set_report(current)
-            self.statusBar().showMessage("Load failed" + (": the previous model is still loaded" if current else ""))
+            self.statusBar().showMessage(self.tr("Load failed: the previous model is still loaded") if current
+                                         else self.tr("Load failed"))
             return False
         finally:
             self.kv_panel.set_busy(False)
         self.settings.remember_load(config)
-        self._save_settings()
+        self.save_settings()
         self.kv_panel.set_loaded(config)
         self.gauge.set_report(report)
         self.gauge.set_usage(await self.host.usage())
         self.banner.clear("load")
         self.banner.clear("template")
         if not report.chat_template:
-            self.banner.show_message(
-                f"{report.model.display_name} has no chat template (it is probably a base model): "
-                "your messages are continued as plain text, not answered as a chat.", error=False, key="template")
-        self.statusBar().showMessage(
-            f"{report.model.display_name} · {report.n_ctx:,} tokens · K {report.type_k} / V {report.type_v} · "
-            f"flash attention {'on' if report.flash_attn else 'off'} · loaded in {report.load_seconds:.1f} s")
+            self.banner.show_message(self.tr(
+                "{model} has no chat template (it is probably a base model): your messages are continued as "
+                "plain text, not answered as a chat.").format(model=report.model.display_name),
+                error=False, key="template")
+        status = (self.tr("{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention on · "
+                          "loaded in {seconds:.1f} s") if report.flash_attn else
+                  self.tr("{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention off · "
+                          "loaded in {seconds:.1f} s"))
+        self.statusBar().showMessage(status.format(model=report.model.display_name, tokens=f"{report.n_ctx:,}",
+                                                   type_k=report.type_k, type_v=report.type_v,
+                                                   seconds=report.load_seconds))
         return True
 
     @Slot()
     def open_model_dialog(self) -> None:
-        dialog = QFileDialog(self, "Open a GGUF model")
-        dialog.setNameFilters(["GGUF models (*.gguf)", "All files (*)"])
+        dialog = QFileDialog(self, self.tr("Open a GGUF model"))
+        dialog.setNameFilters([self.tr("GGUF models (*.gguf)"), self.tr("All files (*)")])
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.fileSelected.connect(self.open_model)
@@ -365,7 +348,7 @@ class MainWindow(QMainWindow):
     def _on_overflow_changed(self, policy: str) -> None:
         self.settings.overflow_policy = policy
         self.session.overflow_policy = policy
-        self._save_settings()
+        self.save_settings()
 
     @Slot(bool)
     def _on_replying(self, replying: bool) -> None:
@@ -383,11 +366,12 @@ class MainWindow(QMainWindow):
             _log.error("unexpected error", exc_info=error)
         self.banner.show_message(str(error) or type(error).__name__, error=True)
 
-    def _save_settings(self) -> None:
+    def save_settings(self) -> None:
         try:
             save_settings(self.settings, self.settings_path)
         except OSError as exc:
-            self.show_error(OSError(f"Settings could not be saved to {self.settings_path}: {exc.strerror}"))
+            self.show_error(OSError(self.tr("Settings could not be saved to {path}: {reason}").format(
+                path=self.settings_path, reason=exc.strerror)))
 
     def closeEvent(self, event) -> None:
         if self._closed:
@@ -403,8 +387,10 @@ class MainWindow(QMainWindow):
         self.conversation_settings.flush()
         self.kv_panel.stop()
         self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
-        self._save_settings()
+        self.save_settings()
         await self.session.stop_and_wait()
+        if self.remote_mode.active:
+            await self.remote_mode.disconnect(reload=False)
         if self.lab is not None:
             self.lab.close()
         if self.models is not None:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from app.engine.host import EngineHost
 from app.store import ConversationStore
-from app.ui.application import make_qapp, run_with_loop
+from app.engine.remote import RemoteHost
+from app.ui.application import make_qapp, prepare_look, run_with_loop
 from app.ui.main_window import MainWindow
 
 
 async def _capture(out: Path, model: str | None, message: str | None, type_k: str, type_v: str, n_ctx: int,
-                   compact_window: bool, tab: str) -> None:
+                   compact_window: bool, tab: str, server: str | None) -> None:
     with tempfile.TemporaryDirectory() as profile:
         window = MainWindow(EngineHost(), ConversationStore(Path(profile) / "c.sqlite3"), Path(profile) / "s.json")
         window.resize(1400, 860)
@@ -33,6 +34,10 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
             await panel.refresh_plan()
             if panel.summary.apply_button.isEnabled():
                 await window.apply(panel.config())
+            if server:
+                remote = RemoteHost(server)
+                await remote.connect()
+                await window.remote_mode.use(remote)
             if message:
                 window.conversation_settings.seed.setValue(7)
                 window.conversation_settings.flush()
@@ -55,10 +60,11 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
 
 
 def run_screenshot(out: str, model: str | None, message: str | None, type_k: str, type_v: str, n_ctx: int,
-                   compact_window: bool, tab: str) -> int:
+                   compact_window: bool, tab: str, language: str = "en", theme: str = "light",
+                   server: str | None = None) -> int:
+    app = make_qapp()
+    prepare_look(app, language, theme)
     run_with_loop(
-        make_qapp(),
-        _capture(Path(os.path.abspath(out)), model, message, type_k, type_v, n_ctx, compact_window, tab),
-    )
+        app, _capture(Path(os.path.abspath(out)), model, message, type_k, type_v, n_ctx, compact_window, tab, server))
     print(out)
     return 0

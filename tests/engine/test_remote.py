@@ -5,53 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import threading
 from contextlib import aclosing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-import threading
 
 import pytest
 
 from app.engine.records import ChatMessage, SamplingParams
 from app.engine.remote import RemoteError, RemoteHost
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def llama_cpp_server(starter_model, tmp_path_factory):
-    port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(starter_model), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "2048", "--type_k", "8", "--type_v", "2", "--flash_attn", "true",
-               "--model_alias", "smollm2-q8k-q4v"]
-    env = {**os.environ, "CMAKE_ARGS": ""}
-    # The server logs llama.cpp's load report (hundreds of KiB): to a file, so a pipe never fills and blocks it.
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    log = open(log_path, "wb")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=2).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start: " + log_path.read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+from tests.conftest import free_port
 
 
 def run(coro):

@@ -1,0 +1,54 @@
+"""The menu bar: every action of the main window with its shortcut (Help → Keyboard shortcuts
+lists them from the window's actions, so the list and the keys cannot drift apart)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+
+from app.ui.tasks import spawn
+from app.ui.view_menu import ViewMenu
+
+
+class Menus(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        w, bar = window, window.menuBar()
+
+        menu = bar.addMenu(self.tr("&File"))
+        self._add(menu, self.tr("&New conversation"), "Ctrl+N", lambda: spawn(w.new_conversation()))
+        self._add(menu, self.tr("&Open model…"), "Ctrl+O", w.open_model_dialog)
+        self._add(menu, self.tr("&Models on this computer and downloads…"), "Ctrl+Shift+O", w.open_models)
+        menu.addSeparator()
+        self._add(menu, self.tr("&Export conversation…"), "Ctrl+E", w.export_conversation)
+        self._add(menu, self.tr("&Import conversation…"), "Ctrl+I", w.files.import_dialog)
+        menu.addSeparator()
+        self._add(menu, self.tr("&Quit"), "Ctrl+Q", w.close)
+
+        menu = bar.addMenu(self.tr("&Chat"))
+        self.stop = self._add(menu, self.tr("&Stop reply"), "Esc", w.composer.edit.sig_escape.emit)
+        self._add(menu, self.tr("&Regenerate reply"), "Ctrl+R", w.session.regenerate)
+        self._add(menu, self.tr("Write a &message"), "Ctrl+K", w.composer.edit.setFocus)
+        menu.addSeparator()
+        self._add(menu, self.tr("&Find a conversation"), "Ctrl+F", w.conversations.search.setFocus)
+        self._add(menu, self.tr("Ne&xt conversation"), "Ctrl+PgDown", lambda: w.step_conversation(1))
+        self._add(menu, self.tr("&Previous conversation"), "Ctrl+PgUp", lambda: w.step_conversation(-1))
+        self._add(menu, self.tr("Re&name conversation"), "F2", w.conversations.rename_button.click)
+
+        self.view = ViewMenu(w, bar.addMenu(self.tr("&View")))
+
+        menu = bar.addMenu(self.tr("&Tools"))
+        self.lab = self._add(menu, self.tr("KV &lab…"), "Ctrl+L", w.open_lab)
+        self.connect = self._add(menu, self.tr("&Connect to a server…"), "Ctrl+Shift+K", w.remote_mode.open_dialog)
+
+        menu = bar.addMenu(self.tr("&Help"))
+        self._add(menu, self.tr("&Keyboard shortcuts"), "F1", w.show_shortcuts)
+
+    def _add(self, menu, text: str, shortcut: str, handler) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(handler)
+        menu.addAction(action)
+        self.window.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.engine.i18n import translate
 from app.engine.records import ReplyStats, SamplingParams
 
 FORMAT = "kvchat-conversation"
@@ -68,11 +69,15 @@ def from_json(text: str) -> PortableConversation:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ConversationFileError(f"it is not valid JSON ({exc})") from None
+        raise ConversationFileError(translate("ConversationFile", "it is not valid JSON ({error})").format(
+            error=exc)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ConversationFileError("it is not a KV Chat conversation (no \"format\": \"kvchat-conversation\")")
+        raise ConversationFileError(translate(
+            "ConversationFile", "it is not a KV Chat conversation (no \"format\": \"kvchat-conversation\")"))
     if data.get("version", 0) > VERSION:
-        raise ConversationFileError(f"it was written by a newer KV Chat (format version {data['version']})")
+        raise ConversationFileError(translate(
+            "ConversationFile", "it was written by a newer KV Chat (format version {version})").format(
+            version=data["version"]))
     try:
         messages = tuple(
             PortableMessage(str(m["role"]), str(m["content"]),
@@ -80,17 +85,19 @@ def from_json(text: str) -> PortableConversation:
             for m in data.get("messages", [])
         )
         if any(m.role not in ("user", "assistant", "system") for m in messages):
-            raise ConversationFileError("a message has a role other than user, assistant or system")
-        return PortableConversation(str(data.get("title") or "Imported conversation"),
+            raise ConversationFileError(translate(
+                "ConversationFile", "a message has a role other than user, assistant or system"))
+        return PortableConversation(str(data.get("title") or translate("ConversationFile", "Imported conversation")),
                                     str(data.get("system_prompt", "")),
                                     _known(SamplingParams, data.get("sampling") or {}), messages)
     except (KeyError, TypeError) as exc:
-        raise ConversationFileError(f"a message is incomplete ({exc})") from None
+        raise ConversationFileError(translate("ConversationFile", "a message is incomplete ({error})").format(
+            error=exc)) from None
 
 
 def from_markdown(text: str) -> PortableConversation:
     """Read what to_markdown writes: a `# title`, then `## You` / `## Assistant` / `## System` sections."""
-    title, system, messages = "Imported conversation", "", []
+    title, system, messages = translate("ConversationFile", "Imported conversation"), "", []
     role, lines = None, []
 
     def close_section():
@@ -112,7 +119,8 @@ def from_markdown(text: str) -> PortableConversation:
             lines.append(line)
     close_section()
     if not messages:
-        raise ConversationFileError("it holds no \"## You\" or \"## Assistant\" sections")
+        raise ConversationFileError(translate(
+            "ConversationFile", "it holds no \"## You\" or \"## Assistant\" sections"))
     return PortableConversation(title, system, SamplingParams(), tuple(messages))
 
 
@@ -120,7 +128,8 @@ def read_conversation(path: Path) -> PortableConversation:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConversationFileError(f"it cannot be read ({exc})") from None
+        raise ConversationFileError(translate("ConversationFile", "it cannot be read ({error})").format(
+            error=exc)) from None
     return from_markdown(text) if Path(path).suffix.lower() in (".md", ".markdown") else from_json(text)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.engine.i18n import translate
 
 
 class DownloadError(Exception):
@@ -35,9 +36,12 @@ def list_gguf_files(repo_id: str, revision: str = "main", endpoint: str | None =
     try:
         info = HfApi(endpoint=endpoint, token=token).model_info(repo_id, revision=revision, files_metadata=True)
     except RepositoryNotFoundError:
-        raise DownloadError(f"There is no repository '{repo_id}' (or it is private: give a token).") from None
+        raise DownloadError(translate(
+            "ModelDownload", "There is no repository '{repo}' (or it is private: give a token).").format(
+            repo=repo_id)) from None
     except Exception as exc:  # HTTP errors, and the HTTP library's own connection errors
-        raise DownloadError(f"The hub could not be reached: {exc}") from exc
+        raise DownloadError(translate("ModelDownload", "The hub could not be reached: {error}").format(
+            error=exc)) from exc
     files = []
     for sibling in info.siblings or []:
         if sibling.rfilename.endswith(".gguf"):
@@ -95,22 +99,29 @@ def download_gguf(repo_id: str, filename: str, dest_dir: Path, on_progress: Call
                 on_progress(done, total)
                 for chunk in response.iter_bytes(1 << 16):
                     if cancel.is_set():
-                        raise DownloadCancelled(
-                            "The download was cancelled; starting it again continues where it stopped.")
+                        raise DownloadCancelled(translate(
+                            "ModelDownload",
+                            "The download was cancelled; starting it again continues where it stopped."))
                     out.write(chunk)
                     done += len(chunk)
                     on_progress(done, total)
     except DownloadCancelled:
         raise
     except (RepositoryNotFoundError, EntryNotFoundError):
-        raise DownloadError(f"'{filename}' is not in {repo_id}.") from None
+        raise DownloadError(translate("ModelDownload", "'{file}' is not in {repo}.").format(
+            file=filename, repo=repo_id)) from None
     except Exception as exc:  # HTTP errors, and the HTTP library's own connection errors
-        raise DownloadError(f"The download failed: {exc}. Starting it again continues where it stopped.") from exc
+        raise DownloadError(translate(
+            "ModelDownload", "The download failed: {error}. Starting it again continues where it stopped.").format(
+            error=exc)) from exc
     if expected_sha256:
         actual = sha256_of(part)
         if actual != expected_sha256:
             part.unlink(missing_ok=True)
-            raise DownloadError(f"{filename} arrived damaged (SHA-256 {actual[:12]}… is not the hub's "
-                                f"{expected_sha256[:12]}…); it was deleted. Download it again.")
+            raise DownloadError(translate(
+                "ModelDownload",
+                "{file} arrived damaged (SHA-256 {actual}… is not the hub's {expected}…); it was deleted. "
+                "Download it again.",
+            ).format(file=filename, actual=actual[:12], expected=expected_sha256[:12]))
     part.replace(target)
     return target

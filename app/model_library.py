@@ -13,10 +13,18 @@ from pathlib import Path
 from app.engine.errors import ModelFileError
 from app.engine.gguf_header import read_gguf_header
 from app.engine.gguf_info import ModelInfo, read_model_info
+from app.engine.i18n import translate
 from app.paths import data_dir
 
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks text for translation where it is defined; it is translated where it is shown."""
+    return text
+
+
+# Where models are found, in English (FoundModel.source gives them in the user's language).
 LM_STUDIO = "LM Studio"
-HF_CACHE = "Hugging Face cache"
+HF_CACHE = QT_TRANSLATE_NOOP("ModelLibrary", "Hugging Face cache")
 GPT4ALL = "GPT4All"
 OLLAMA = "Ollama"
 OWN = "KV Chat"
@@ -28,7 +36,7 @@ NOT_CHAT_MODELS = ("clip", "mllama_vision")  # vision projectors ship as GGUF fi
 class FoundModel:
     path: str
     name: str
-    source: str
+    source: str  # where it was found, as the user reads it
     size: int
     info: ModelInfo | None = None
     error: str | None = None  # why the header could not be read
@@ -141,5 +149,5 @@ def scan_models(folders: dict[str, list[Path]] | None = None, hf_cache_dir: Path
                 error = str(exc)
             if _architecture(path, info) in NOT_CHAT_MODELS:
                 continue
-        found.append(FoundModel(str(path), name, source, size, info, error))
+        found.append(FoundModel(str(path), name, translate("ModelLibrary", source), size, info, error))
     return found

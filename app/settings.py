@@ -14,8 +14,11 @@ from pathlib import Path
 
 from app.engine.config import DEFAULT_N_CTX, LoadConfig
 from app.engine.history_fit import DROP_OLDEST, OVERFLOW_POLICIES
+from app.engine.i18n import translate
 
 MAX_RECENT_MODELS = 8
+THEMES = ("system", "light", "dark")
+LANGUAGE_SETTINGS = ("system", "en", "zh_CN")
 
 
 @dataclass
@@ -42,6 +45,9 @@ class Settings:
     last_conversation: int | None = None
     window_geometry: str = ""  # hex of QMainWindow.saveGeometry()
     overflow_policy: str = DROP_OLDEST  # what a conversation longer than the context does
+    theme: str = "system"  # "system", "light" or "dark"
+    language: str = "system"  # "system", "en" or "zh_CN"
+    remote_url: str = ""  # the server last connected to
     recovered_from: str | None = field(default=None, compare=False)
 
     def for_model(self, path: str) -> ModelSettings:
@@ -62,14 +68,15 @@ def _model_settings(raw) -> ModelSettings:
         if f.name in raw:
             value, expected = raw[f.name], type(getattr(defaults, f.name))
             if type(value) is not expected:
-                raise ValueError(f"'{f.name}' should be {expected.__name__}, not {value!r}")
+                raise ValueError(translate("Settings", "'{name}' should be {type}, not {value}").format(
+                    name=f.name, type=expected.__name__, value=repr(value)))
             values[f.name] = value
     return ModelSettings(**values)
 
 
 def _parse(data) -> Settings:
     if not isinstance(data, dict):
-        raise ValueError("the top level is not an object")
+        raise ValueError(translate("Settings", "the top level is not an object"))
     settings = Settings(
         last_model=str(data.get("last_model", "")),
         recent_models=[str(p) for p in data.get("recent_models", [])][:MAX_RECENT_MODELS],
@@ -77,11 +84,20 @@ def _parse(data) -> Settings:
         last_conversation=data.get("last_conversation"),
         window_geometry=str(data.get("window_geometry", "")),
         overflow_policy=data.get("overflow_policy", DROP_OLDEST),
+        theme=data.get("theme", "system"),
+        language=data.get("language", "system"),
+        remote_url=str(data.get("remote_url", "")),
     )
     if settings.overflow_policy not in OVERFLOW_POLICIES:
-        raise ValueError(f"overflow_policy is not one of {', '.join(OVERFLOW_POLICIES)}")
+        raise ValueError(translate("Settings", "overflow_policy is not one of {values}").format(
+            values=", ".join(OVERFLOW_POLICIES)))
+    if settings.theme not in THEMES:
+        raise ValueError(translate("Settings", "theme is not one of {values}").format(values=", ".join(THEMES)))
+    if settings.language not in LANGUAGE_SETTINGS:
+        raise ValueError(translate("Settings", "language is not one of {values}").format(
+            values=", ".join(LANGUAGE_SETTINGS)))
     if settings.last_conversation is not None and not isinstance(settings.last_conversation, int):
-        raise ValueError("last_conversation is not a number")
+        raise ValueError(translate("Settings", "last_conversation is not a number"))
     return settings
 
 
@@ -92,7 +108,9 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     except OSError as exc:
         settings = Settings()
-        settings.recovered_from = f"{path} could not be read ({exc.strerror}); defaults are used."
+        settings.recovered_from = translate(
+            "Settings", "{path} could not be read ({reason}); defaults are used.").format(
+            path=path, reason=exc.strerror)
         return settings
     try:
         return _parse(json.loads(text))
@@ -100,11 +118,15 @@ def load_settings(path: Path) -> Settings:
         aside = path.with_name(f"{path.stem}.broken-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
         try:
             os.replace(path, aside)
-            where = f"it was kept as {aside.name}"
+            notice = translate(
+                "Settings",
+                "The settings file was unreadable ({reason}); defaults are used and it was kept as {name}.")
         except OSError:
-            where = "it could not be moved aside"
+            notice = translate(
+                "Settings",
+                "The settings file was unreadable ({reason}); defaults are used and it could not be moved aside.")
         settings = Settings()
-        settings.recovered_from = f"The settings file was unreadable ({exc}); defaults are used and {where}."
+        settings.recovered_from = notice.format(reason=exc, name=aside.name)
         return settings
 
 

@@ -13,10 +13,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.engine.i18n import translate
 from app.engine.records import ReplyStats, SamplingParams
 
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks text for translation where it is defined; it is translated where it is shown."""
+    return text
+
+
 SCHEMA_VERSION = 1
-DEFAULT_TITLE = "New conversation"
+# Stored as is, in English, so that an untitled conversation is recognised in any language;
+# Conversation.display_title shows it in the user's.
+DEFAULT_TITLE = QT_TRANSLATE_NOOP("ConversationStore", "New conversation")
 LOCK_TIMEOUT_SECONDS = 5.0  # how long a write waits for another process's lock
 
 _SCHEMA = """
@@ -45,6 +54,10 @@ class StoreError(Exception):
     """The conversation database cannot be opened or written; the message says why."""
 
 
+class DamagedStoreError(StoreError):
+    """The database file fails SQLite's integrity check."""
+
+
 @dataclass(frozen=True)
 class StoredMessage:
     id: int
@@ -61,6 +74,11 @@ class Conversation:
     system_prompt: str = ""
     sampling: SamplingParams = field(default_factory=SamplingParams)
     updated: float = 0.0
+
+    @property
+    def display_title(self) -> str:
+        """The title as the list shows it: an untitled conversation's in the user's language."""
+        return translate("ConversationStore", DEFAULT_TITLE) if self.title == DEFAULT_TITLE else self.title
 
 
 def _sampling_from_json(text: str) -> SamplingParams:
@@ -92,14 +110,17 @@ class ConversationStore:
             self._db = sqlite3.connect(str(self.path), timeout=LOCK_TIMEOUT_SECONDS)
             if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 self._db.close()
-                raise StoreError(f"The conversation database {self.path} is damaged.")
+                raise DamagedStoreError(translate(
+                    "ConversationStore", "The conversation database {path} is damaged.").format(path=self.path))
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.commit()
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"The conversation database {self.path} cannot be opened: {exc}") from exc
+            raise StoreError(translate(
+                "ConversationStore", "The conversation database {path} cannot be opened: {error}").format(
+                path=self.path, error=exc)) from exc
 
     def close(self) -> None:
         self._db.close()
@@ -109,7 +130,8 @@ class ConversationStore:
             with self._db:
                 return self._db.execute(sql, args)
         except sqlite3.Error as exc:
-            raise StoreError(f"Saving to {self.path} failed: {exc}") from exc
+            raise StoreError(translate("ConversationStore", "Saving to {path} failed: {error}").format(
+                path=self.path, error=exc)) from exc
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -170,7 +192,8 @@ class ConversationStore:
                 )
                 self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         except sqlite3.Error as exc:
-            raise StoreError(f"Saving the message to {self.path} failed: {exc}") from exc
+            raise StoreError(translate("ConversationStore", "Saving the message to {path} failed: {error}").format(
+                path=self.path, error=exc)) from exc
         return StoredMessage(cur.lastrowid, role, content, stats, finish_reason)
 
     def truncate_from(self, conversation_id: int, message_id: int) -> None:
@@ -179,8 +202,10 @@ class ConversationStore:
 
 
 def _is_damaged(error: BaseException) -> bool:
-    text = str(error).lower()
-    return "not a database" in text or "malformed" in text or "damaged" in text
+    if isinstance(error, DamagedStoreError):
+        return True
+    text = str(error).lower()  # SQLite's own words, in English
+    return "not a database" in text or "malformed" in text
 
 
 def open_store(path: Path) -> ConversationStore:
@@ -203,12 +228,17 @@ def open_store(path: Path) -> ConversationStore:
                     if side.exists():
                         os.replace(side, Path(str(aside) + suffix))
                 store = ConversationStore(path)
-                store.notice = (f"The conversation database was damaged. It was kept as {aside.name} and a new "
-                                f"one was started.")
+                store.notice = translate(
+                    "ConversationStore",
+                    "The conversation database was damaged. It was kept as {name} and a new one was started.",
+                ).format(name=aside.name)
                 return store
             except (OSError, StoreError):
                 pass
         store = ConversationStore(":memory:")
-        store.notice = (f"Conversations cannot be saved ({cause}). This window keeps them until it closes; "
-                        f"check that {path.parent} is writable and that no other KV Chat uses it.")
+        store.notice = translate(
+            "ConversationStore",
+            "Conversations cannot be saved ({reason}). This window keeps them until it closes; "
+            "check that {folder} is writable and that no other KV Chat uses it.",
+        ).format(reason=cause, folder=path.parent)
         return store

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
 from app.engine.gguf_info import ModelInfo
+from app.engine.i18n import translate
 from app.engine.kvtypes import KvCacheType, cache_type
 from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, pad_ctx
 
@@ -52,7 +53,8 @@ def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
     on SmolLM2, so it is not switched on where it is not needed.
     """
     if mode not in FLASH_ATTN_MODES:
-        raise KvConfigError(f"Flash attention must be one of {', '.join(FLASH_ATTN_MODES)}, not '{mode}'.")
+        raise KvConfigError(translate("LoadConfig", "Flash attention must be one of {modes}, not '{mode}'.").format(
+            modes=", ".join(FLASH_ATTN_MODES), mode=mode))
     if mode == "auto":
         return type_v.v_needs_flash_attn
     return mode == "on"
@@ -60,35 +62,42 @@ def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
 
 def _check_context(n_ctx) -> None:
     if isinstance(n_ctx, bool) or not isinstance(n_ctx, int):
-        raise KvConfigError(f"The context length must be a whole number of tokens, not {n_ctx!r}.")
+        raise KvConfigError(translate(
+            "LoadConfig", "The context length must be a whole number of tokens, not {value}.").format(
+            value=repr(n_ctx)))
     if n_ctx < 1:
-        raise KvConfigError(f"The context length must be at least 1 token; {n_ctx} was asked for.")
+        raise KvConfigError(translate(
+            "LoadConfig", "The context length must be at least 1 token; {asked} was asked for.").format(asked=n_ctx))
     if n_ctx > MAX_CTX:
-        raise KvConfigError(f"The context length can be at most {MAX_CTX:,} tokens; {n_ctx:,} was asked for.")
+        raise KvConfigError(translate(
+            "LoadConfig", "The context length can be at most {max:,} tokens; {asked:,} was asked for.").format(
+            max=MAX_CTX, asked=n_ctx))
 
 
 def _check_block_fit(kind: str, t: KvCacheType, head_dim: int) -> None:
     if t.quantized and head_dim % t.block_elements:
-        raise KvConfigError(
-            f"{kind} cache type {t.name} packs {t.block_elements} values per block, which does not divide "
-            f"this model's head size of {head_dim}. Choose f16, bf16 or f32 for {kind}."
-        )
+        raise KvConfigError(translate(
+            "LoadConfig",
+            "{kind} cache type {type} packs {block} values per block, which does not divide "
+            "this model's head size of {head_dim}. Choose f16, bf16 or f32 for {kind}.",
+        ).format(kind=kind, type=t.name, block=t.block_elements, head_dim=head_dim))
 
 
 def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> ResolvedConfig:
     """Validate a LoadConfig against a model and the memory available; raise or return."""
     if not model.has_weights:
-        raise ModelFileError(
-            f"{os.path.basename(model.path)} holds only a vocabulary, no weights: it cannot generate text."
-        )
+        raise ModelFileError(translate(
+            "LoadConfig", "{file} holds only a vocabulary, no weights: it cannot generate text.").format(
+            file=os.path.basename(model.path)))
     type_k = cache_type(config.type_k)
     type_v = cache_type(config.type_v)
     flash_attn = resolve_flash_attn(config.flash_attn, type_v)
     if type_v.v_needs_flash_attn and not flash_attn:
-        raise KvConfigError(
-            f"A {type_v.name} V cache needs flash attention: without it llama.cpp stores V transposed, "
-            f"which only f32, f16 and bf16 support. Set flash attention to auto or on, or choose f16 for V."
-        )
+        raise KvConfigError(translate(
+            "LoadConfig",
+            "A {type} V cache needs flash attention: without it llama.cpp stores V transposed, "
+            "which only f32, f16 and bf16 support. Set flash attention to auto or on, or choose f16 for V.",
+        ).format(type=type_v.name))
     _check_context(config.n_ctx)
     _check_block_fit("K", type_k, model.head_dim_k)
     _check_block_fit("V", type_v, model.head_dim_v)
@@ -96,22 +105,28 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
     warnings = []
     n_ctx = pad_ctx(config.n_ctx)
     if n_ctx != config.n_ctx:
-        warnings.append(f"The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.")
+        warnings.append(translate(
+            "LoadConfig", "The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.").format(
+            n_ctx=n_ctx))
     if model.n_ctx_train and n_ctx > model.n_ctx_train:
-        warnings.append(
-            f"{n_ctx:,} tokens is beyond the {model.n_ctx_train:,} this model was trained on; "
-            f"replies usually degrade past that point."
-        )
+        warnings.append(translate(
+            "LoadConfig",
+            "{n_ctx:,} tokens is beyond the {trained:,} this model was trained on; "
+            "replies usually degrade past that point.",
+        ).format(n_ctx=n_ctx, trained=model.n_ctx_train))
     if flash_attn and "f32" in (type_k.name, type_v.name):
-        warnings.append(
+        warnings.append(translate(
+            "LoadConfig",
             "With flash attention on, llama.cpp converts an f32 cache to f16 before attention: "
-            "the results equal f16 at twice the memory."
-        )
+            "the results equal f16 at twice the memory.",
+        ))
     compact_window = config.compact_window and model.has_sliding_window
     if config.compact_window and not model.has_sliding_window:
-        warnings.append("This model has no sliding-window layers; the compact window setting has no effect.")
+        warnings.append(translate(
+            "LoadConfig", "This model has no sliding-window layers; the compact window setting has no effect."))
     if not model.cache_layout_exact:
-        warnings.append(f"The KV estimate is approximate: {model.cache_layout_note}.")
+        warnings.append(translate("LoadConfig", "The KV estimate is approximate: {note}.").format(
+            note=model.cache_layout_note))
 
     estimate = estimate_memory(
         model, n_ctx, type_k, type_v,
@@ -119,11 +134,18 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
     )
     if not estimate.fits:
         raise InsufficientMemoryError(
-            f"{n_ctx:,} tokens with K {type_k.name} / V {type_v.name} needs about "
-            f"{estimate.total_bytes / MIB:,.0f} MiB (KV cache {estimate.kv_bytes / MIB:,.1f} MiB, weights "
-            f"{estimate.weights_bytes / MIB:,.0f} MiB, compute {estimate.compute_bytes / MIB:,.0f} MiB), "
-            f"but only {available_bytes / MIB:,.0f} MiB is available. "
-            f"Choose a shorter context or a smaller cache type.",
+            translate(
+                "LoadConfig",
+                "{n_ctx:,} tokens with K {type_k} / V {type_v} needs about "
+                "{total:,.0f} MiB (KV cache {kv:,.1f} MiB, weights "
+                "{weights:,.0f} MiB, compute {compute:,.0f} MiB), "
+                "but only {available:,.0f} MiB is available. "
+                "Choose a shorter context or a smaller cache type.",
+            ).format(
+                n_ctx=n_ctx, type_k=type_k.name, type_v=type_v.name, total=estimate.total_bytes / MIB,
+                kv=estimate.kv_bytes / MIB, weights=estimate.weights_bytes / MIB,
+                compute=estimate.compute_bytes / MIB, available=available_bytes / MIB,
+            ),
             estimate,
         )
     return ResolvedConfig(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.engine.i18n import translate
+
 
 class EngineError(Exception):
     """Base of every error the engine reports to a user."""
@@ -28,7 +30,8 @@ class ModelLoadError(EngineError):
 
     def __init__(self, message: str, llama_log: tuple[str, ...] = ()):
         if llama_log:
-            message = message + "\nllama.cpp said:\n" + "\n".join(llama_log)
+            message = translate("EngineError", "{message}\nllama.cpp said:\n{log}").format(
+                message=message, log="\n".join(llama_log))
         super().__init__(message)
         self.llama_log = llama_log
 

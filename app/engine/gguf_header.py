@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from gguf.constants import GGML_QUANT_SIZES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGMLQuantizationType, GGUFValueType
 
 from app.engine.errors import ModelFileError
+from app.engine.i18n import translate
 
 _SCALAR_FORMATS = {
     GGUFValueType.UINT8: "<B",
@@ -62,6 +63,11 @@ class GgufHeader:
     file_bytes: int
 
 
+def _truncated(size: int) -> ModelFileError:
+    return ModelFileError(translate(
+        "ModelFile", "the file ends at byte {size}, inside its header: it is truncated.").format(size=size))
+
+
 class _Cursor:
     def __init__(self, buf, size: int):
         self.buf = buf
@@ -71,7 +77,7 @@ class _Cursor:
     def take(self, fmt: str):
         n = struct.calcsize(fmt)
         if self.pos + n > self.size:
-            raise ModelFileError(f"the file ends at byte {self.size}, inside its header: it is truncated.")
+            raise _truncated(self.size)
         value = struct.unpack_from(fmt, self.buf, self.pos)
         self.pos += n
         return value[0] if len(value) == 1 else value
@@ -79,7 +85,7 @@ class _Cursor:
     def string(self) -> str:
         length = self.take("<Q")
         if self.pos + length > self.size:
-            raise ModelFileError(f"the file ends at byte {self.size}, inside its header: it is truncated.")
+            raise _truncated(self.size)
         raw = bytes(self.buf[self.pos : self.pos + length])
         self.pos += length
         return raw.decode("utf-8", errors="replace")
@@ -88,13 +94,15 @@ class _Cursor:
         length = self.take("<Q")
         self.pos += length
         if self.pos > self.size:
-            raise ModelFileError(f"the file ends at byte {self.size}, inside its header: it is truncated.")
+            raise _truncated(self.size)
 
     def value(self, vtype: int):
         try:
             vtype = GGUFValueType(vtype)
         except ValueError:
-            raise ModelFileError(f"the header holds an unknown value type {vtype}: the file is damaged.") from None
+            raise ModelFileError(translate(
+                "ModelFile", "the header holds an unknown value type {type}: the file is damaged.").format(
+                type=vtype)) from None
         if vtype == GGUFValueType.STRING:
             return self.string()
         if vtype == GGUFValueType.ARRAY:
@@ -113,19 +121,20 @@ class _Cursor:
             return
         fmt = _SCALAR_FORMATS.get(GGUFValueType(element_type))
         if fmt is None:
-            raise ModelFileError("the header holds a nested array too long to read: the file is damaged.")
+            raise ModelFileError(translate(
+                "ModelFile", "the header holds a nested array too long to read: the file is damaged."))
         self.pos += struct.calcsize(fmt) * length
         if self.pos > self.size:
-            raise ModelFileError(f"the file ends at byte {self.size}, inside its header: it is truncated.")
+            raise _truncated(self.size)
 
 
 def _tensor_bytes(ggml_type: int, n_elements: int, name: str) -> int:
     try:
         block_elements, block_bytes = GGML_QUANT_SIZES[GGMLQuantizationType(ggml_type)]
     except (ValueError, KeyError):
-        raise ModelFileError(
-            f"tensor '{name}' uses ggml type {ggml_type}, which this version does not know."
-        ) from None
+        raise ModelFileError(translate(
+            "ModelFile", "tensor '{name}' uses ggml type {type}, which this version does not know.").format(
+            name=name, type=ggml_type)) from None
     return n_elements * block_bytes // block_elements
 
 
@@ -136,34 +145,37 @@ def read_gguf_header(path: str | os.PathLike) -> GgufHeader:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
-                raise ModelFileError("the file is empty.")
+                raise ModelFileError(translate("ModelFile", "the file is empty."))
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
                 return _parse(buf, size)
     except ModelFileError:
         raise
     except FileNotFoundError:
-        raise ModelFileError("the file does not exist.") from None
+        raise ModelFileError(translate("ModelFile", "the file does not exist.")) from None
     except IsADirectoryError:
-        raise ModelFileError("this is a folder, not a model file.") from None
+        raise ModelFileError(translate("ModelFile", "this is a folder, not a model file.")) from None
     except PermissionError:
-        raise ModelFileError("the file cannot be read: permission denied.") from None
+        raise ModelFileError(translate("ModelFile", "the file cannot be read: permission denied.")) from None
     except OSError as exc:
-        raise ModelFileError(f"the file cannot be read: {exc.strerror or exc}.") from None
+        raise ModelFileError(translate("ModelFile", "the file cannot be read: {reason}.").format(
+            reason=exc.strerror or exc)) from None
 
 
 def _parse(buf, size: int) -> GgufHeader:
     cur = _Cursor(buf, size)
     if size < 4 or cur.take("<I") != GGUF_MAGIC:
         head = bytes(buf[:4])
-        raise ModelFileError(
-            f"it is not a GGUF model (the file starts with {head!r}, a GGUF file starts with b'GGUF')."
-        )
+        raise ModelFileError(translate(
+            "ModelFile", "it is not a GGUF model (the file starts with {head}, a GGUF file starts with b'GGUF')."
+        ).format(head=repr(head)))
     version = cur.take("<I")
     if version not in _SUPPORTED_VERSIONS:
-        raise ModelFileError(f"it is GGUF version {version}; only versions 2 and 3 are supported.")
+        raise ModelFileError(translate(
+            "ModelFile", "it is GGUF version {version}; only versions 2 and 3 are supported.").format(version=version))
     n_tensors, n_fields = cur.take("<QQ")
     if n_tensors > 1_000_000 or n_fields > 1_000_000:
-        raise ModelFileError("its header claims an impossible number of entries: the file is damaged.")
+        raise ModelFileError(translate(
+            "ModelFile", "its header claims an impossible number of entries: the file is damaged."))
 
     fields: dict[str, object] = {}
     for _ in range(n_fields):
@@ -175,7 +187,9 @@ def _parse(buf, size: int) -> GgufHeader:
         name = cur.string()
         n_dims = cur.take("<I")
         if n_dims > 8:
-            raise ModelFileError(f"tensor '{name}' claims {n_dims} dimensions: the file is damaged.")
+            raise ModelFileError(translate(
+                "ModelFile", "tensor '{name}' claims {dims} dimensions: the file is damaged.").format(
+                name=name, dims=n_dims))
         n_elements = 1
         for _ in range(n_dims):
             n_elements *= cur.take("<Q")
@@ -185,12 +199,13 @@ def _parse(buf, size: int) -> GgufHeader:
 
     alignment = fields.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-        raise ModelFileError("its data alignment is not a power of two: the file is damaged.")
+        raise ModelFileError(translate("ModelFile", "its data alignment is not a power of two: the file is damaged."))
     data_offset = -(-cur.pos // alignment) * alignment
     needed = data_offset + max((t.offset + t.n_bytes for t in tensors), default=0)
     if needed > size:
-        raise ModelFileError(
-            f"it is truncated: its tensors need {needed:,} bytes but the file has "
-            f"{size:,} ({needed - size:,} missing). Download it again."
-        )
+        raise ModelFileError(translate(
+            "ModelFile",
+            "it is truncated: its tensors need {needed:,} bytes but the file has "
+            "{size:,} ({missing:,} missing). Download it again.",
+        ).format(needed=needed, size=size, missing=needed - size))
     return GgufHeader(version, fields, tuple(tensors), data_offset, size)

@@ -14,6 +14,7 @@ from gguf.constants import LlamaFileType
 
 from app.engine.errors import ModelFileError
 from app.engine.gguf_header import GgufHeader, SkippedArray, read_gguf_header
+from app.engine.i18n import translate
 
 # Architectures with sliding-window layers, and llama.cpp's default layer pattern for each:
 # (n_pattern, dense_first). Layer il is SWA iff il % n != n-1 (or il % n != 0 when dense_first).
@@ -82,7 +83,9 @@ class ModelInfo:
 def _per_layer(value, n_layer: int, key: str) -> tuple[int, ...]:
     if isinstance(value, list):
         if len(value) != n_layer:
-            raise ModelFileError(f"'{key}' lists {len(value)} layers but the model has {n_layer}.")
+            raise ModelFileError(translate(
+                "ModelFile", "'{key}' lists {listed} layers but the model has {layers}.").format(
+                key=key, listed=len(value), layers=n_layer))
         return tuple(int(v) for v in value)
     return (int(value),) * n_layer
 
@@ -105,11 +108,11 @@ def _swa_layers(fields: dict, arch: str, n_layer: int, window: int) -> tuple[boo
 
 def _quantization_name(file_type) -> str:
     if not isinstance(file_type, int):
-        return "unknown"
+        return translate("ModelFile", "unknown")
     try:
         return LlamaFileType(file_type).name.replace("MOSTLY_", "").replace("ALL_", "")
     except ValueError:
-        return f"type {file_type}"
+        return translate("ModelFile", "type {number}").format(number=file_type)
 
 
 def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
@@ -117,16 +120,19 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
 
     def need(key: str):
         if key not in fields:
-            raise ModelFileError(f"its header lacks '{key}', which llama.cpp needs to load it.")
+            raise ModelFileError(translate(
+                "ModelFile", "its header lacks '{key}', which llama.cpp needs to load it.").format(key=key))
         return fields[key]
 
     arch = need("general.architecture")
     if not isinstance(arch, str) or not arch:
-        raise ModelFileError("its 'general.architecture' is not a name: the file is damaged.")
+        raise ModelFileError(translate(
+            "ModelFile", "its 'general.architecture' is not a name: the file is damaged."))
     n_layer = int(need(f"{arch}.block_count"))
     n_embd = int(need(f"{arch}.embedding_length"))
     if n_layer <= 0 or n_embd <= 0:
-        raise ModelFileError("it declares no layers: it is not a language model llama.cpp can run.")
+        raise ModelFileError(translate(
+            "ModelFile", "it declares no layers: it is not a language model llama.cpp can run."))
     n_head = _per_layer(need(f"{arch}.attention.head_count"), n_layer, f"{arch}.attention.head_count")
     n_head_kv = _per_layer(
         fields.get(f"{arch}.attention.head_count_kv", list(n_head)), n_layer, f"{arch}.attention.head_count_kv"
@@ -145,11 +151,14 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
 
     notes = []
     if any(marker in key for key in fields for marker in _SPECIAL_CACHE_MARKERS):
-        notes.append(f"llama.cpp keeps a special cache for '{arch}' (recurrent, latent or shared layers)")
+        notes.append(translate(
+            "ModelFile", "llama.cpp keeps a special cache for '{arch}' (recurrent, latent or shared layers)").format(
+            arch=arch))
     if window and arch not in _SWA_PATTERNS and f"{arch}.attention.sliding_window_pattern" not in fields:
-        notes.append(f"the sliding-window layer pattern of '{arch}' is not known here")
+        notes.append(translate("ModelFile", "the sliding-window layer pattern of '{arch}' is not known here").format(
+            arch=arch))
     if f"{arch}.attention.key_length_swa" in fields or f"{arch}.attention.value_length_swa" in fields:
-        notes.append("sliding-window layers use their own head size")
+        notes.append(translate("ModelFile", "sliding-window layers use their own head size"))
 
     chat_template = fields.get("tokenizer.chat_template")
     return ModelInfo(
@@ -172,7 +181,7 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
         chat_template=chat_template if isinstance(chat_template, str) and chat_template.strip() else None,
         has_weights=bool(header.tensors),
         cache_layout_exact=not notes,
-        cache_layout_note="; ".join(notes),
+        cache_layout_note=translate("ModelFile", "; ").join(notes),
     )
 
 
@@ -187,9 +196,10 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: the file does not exist.") from None
+        raise ModelFileError(translate("ModelFile", "{path}: the file does not exist.").format(path=path)) from None
     except OSError as exc:
-        raise ModelFileError(f"{path}: the file cannot be read: {exc.strerror or exc}.") from None
+        raise ModelFileError(translate("ModelFile", "{path}: the file cannot be read: {reason}.").format(
+            path=path, reason=exc.strerror or exc)) from None
     try:
         return _cached_info(path, st.st_size, st.st_mtime_ns)
     except ModelFileError as exc:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.engine.errors import ContextOverflowError
+from app.engine.i18n import translate
 from app.engine.records import ChatMessage
 
 DROP_OLDEST = "drop_oldest"
@@ -38,11 +39,20 @@ def fit_history(messages: Sequence[ChatMessage], n_ctx: int, reserve: int,
     # A cut may only fall before a user message, so the kept part starts as a conversation does.
     cuts = [i for i, m in enumerate(turns) if m.role == "user" and i > 0]
     if policy == STOP or not cuts:
-        raise ContextOverflowError(
-            f"This conversation needs {len(tokens) + reserve:,} tokens with room for the reply, but the context "
-            f"holds {n_ctx:,}. Start a new conversation, load the model with a longer context"
-            + (", or let the oldest messages be left out (KV cache → Context)." if policy == STOP and cuts else ".")
-        )
+        if policy == STOP and cuts:
+            message = translate(
+                "HistoryFit",
+                "This conversation needs {needed:,} tokens with room for the reply, but the context "
+                "holds {n_ctx:,}. Start a new conversation, load the model with a longer context, "
+                "or let the oldest messages be left out (KV cache → Context).",
+            )
+        else:
+            message = translate(
+                "HistoryFit",
+                "This conversation needs {needed:,} tokens with room for the reply, but the context "
+                "holds {n_ctx:,}. Start a new conversation, or load the model with a longer context.",
+            )
+        raise ContextOverflowError(message.format(needed=len(tokens) + reserve, n_ctx=n_ctx))
     # The prompt shrinks as the cut moves later: find the earliest cut that fits.
     low, high, best = 0, len(cuts) - 1, None
     while low <= high:
@@ -54,9 +64,10 @@ def fit_history(messages: Sequence[ChatMessage], n_ctx: int, reserve: int,
             low = middle + 1
     if best is None:
         last = tokenize(system + turns[cuts[-1]:])
-        raise ContextOverflowError(
-            f"The last message alone needs {len(last) + reserve:,} tokens with room for the reply, but the context "
-            f"holds {n_ctx:,}. Shorten it, or load the model with a longer context."
-        )
+        raise ContextOverflowError(translate(
+            "HistoryFit",
+            "The last message alone needs {needed:,} tokens with room for the reply, but the context "
+            "holds {n_ctx:,}. Shorten it, or load the model with a longer context.",
+        ).format(needed=len(last) + reserve, n_ctx=n_ctx))
     cut, kept = best
     return FittedPrompt(kept, cut)

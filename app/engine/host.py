@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
 from app.engine.history_fit import DROP_OLDEST, FittedPrompt
+from app.engine.i18n import translate
 from app.engine.lab import LabProgress, LabSpec
 from app.engine.lab_results import LabReport
 from app.engine.llm import ChatEngine
@@ -173,7 +174,7 @@ class EngineHost:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise EngineClosedError("The engine has been shut down.")
+            raise EngineClosedError(translate("EngineHost", "The engine has been shut down."))
 
     async def _call(self, work: Callable):
         self._check_open()
@@ -248,7 +249,8 @@ class EngineHost:
                     self._report = self._engine.load(restore.resolved)
                 except EngineError:
                     raise exc from None
-                raise ModelLoadError(f"{exc}\nThe previous model was loaded again.") from None
+                raise ModelLoadError(translate("EngineHost", "{error}\nThe previous model was loaded again.").format(
+                    error=exc)) from None
             raise
         return self._report
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.errors import KvConfigError
+from app.engine.i18n import translate
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks text for translation where it is defined; it is translated where it is shown."""
+    return text
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,12 @@ class KvCacheType:
     ggml_id: int
     block_elements: int  # elements per storage block
     block_bytes: int  # bytes per storage block
-    description: str
+    summary: str  # English; `description` gives it in the user's language
+
+    @property
+    def description(self) -> str:
+        """One line on what this type costs and loses, for the user."""
+        return translate("KvTypes", self.summary)
 
     @property
     def quantized(self) -> bool:
@@ -40,23 +51,33 @@ class KvCacheType:
     def row_bytes(self, n_elements: int) -> int:
         """Bytes of one row of n_elements, exactly as ggml_row_size computes it."""
         if n_elements % self.block_elements:
-            raise KvConfigError(
-                f"{self.name} stores blocks of {self.block_elements} values, which do not divide a "
-                f"row of {n_elements}. Choose f16, bf16 or f32 for this model."
-            )
+            raise KvConfigError(translate(
+                "KvTypes",
+                "{type} stores blocks of {block} values, which do not divide a "
+                "row of {row}. Choose f16, bf16 or f32 for this model.",
+            ).format(type=self.name, block=self.block_elements, row=n_elements))
         return n_elements // self.block_elements * self.block_bytes
 
 
 CACHE_TYPES: tuple[KvCacheType, ...] = (
-    KvCacheType("f32", 0, 1, 4, "32-bit floats: twice the memory of f16 for no gain; for debugging only."),
-    KvCacheType("f16", 1, 1, 2, "16-bit floats: llama.cpp's default and the reference for quality."),
-    KvCacheType("bf16", 30, 1, 2, "16-bit brain floats: same memory as f16, wider range, coarser steps."),
-    KvCacheType("q8_0", 8, 32, 34, "8-bit: about half of f16; the loss is usually too small to notice."),
-    KvCacheType("q5_1", 7, 32, 24, "5-bit with offset: 38% of f16; a small loss."),
-    KvCacheType("q5_0", 6, 32, 22, "5-bit: 34% of f16; a small loss."),
-    KvCacheType("q4_1", 3, 32, 20, "4-bit with offset: 31% of f16; a loss some models show."),
-    KvCacheType("q4_0", 2, 32, 18, "4-bit: 28% of f16, the smallest; on K the loss is model-dependent."),
-    KvCacheType("iq4_nl", 20, 32, 18, "4-bit non-linear: the size of q4_0 with a finer value grid."),
+    KvCacheType("f32", 0, 1, 4, QT_TRANSLATE_NOOP(
+        "KvTypes", "32-bit floats: twice the memory of f16 for no gain; for debugging only.")),
+    KvCacheType("f16", 1, 1, 2,
+                QT_TRANSLATE_NOOP("KvTypes", "16-bit floats: llama.cpp's default and the reference for quality.")),
+    KvCacheType("bf16", 30, 1, 2,
+                QT_TRANSLATE_NOOP("KvTypes", "16-bit brain floats: same memory as f16, wider range, coarser steps.")),
+    KvCacheType("q8_0", 8, 32, 34,
+                QT_TRANSLATE_NOOP("KvTypes", "8-bit: about half of f16; the loss is usually too small to notice.")),
+    KvCacheType("q5_1", 7, 32, 24,
+                QT_TRANSLATE_NOOP("KvTypes", "5-bit with offset: 38% of f16; a small loss.")),
+    KvCacheType("q5_0", 6, 32, 22,
+                QT_TRANSLATE_NOOP("KvTypes", "5-bit: 34% of f16; a small loss.")),
+    KvCacheType("q4_1", 3, 32, 20,
+                QT_TRANSLATE_NOOP("KvTypes", "4-bit with offset: 31% of f16; a loss some models show.")),
+    KvCacheType("q4_0", 2, 32, 18,
+                QT_TRANSLATE_NOOP("KvTypes", "4-bit: 28% of f16, the smallest; on K the loss is model-dependent.")),
+    KvCacheType("iq4_nl", 20, 32, 18,
+                QT_TRANSLATE_NOOP("KvTypes", "4-bit non-linear: the size of q4_0 with a finer value grid.")),
 )
 
 _BY_NAME = {t.name: t for t in CACHE_TYPES}
@@ -71,17 +92,18 @@ def cache_type(name: str | KvCacheType) -> KvCacheType:
         return name
     found = _BY_NAME.get(str(name).strip().lower())
     if found is None:
-        raise KvConfigError(
-            f"'{name}' is not a KV cache type llama.cpp can use safely. "
-            f"Choose one of: {', '.join(_BY_NAME)}."
-        )
+        raise KvConfigError(translate(
+            "KvTypes",
+            "'{name}' is not a KV cache type llama.cpp can use safely. Choose one of: {types}.",
+        ).format(name=name, types=", ".join(_BY_NAME)))
     return found
 
 
 def cache_type_by_id(ggml_id: int) -> KvCacheType:
     found = _BY_ID.get(ggml_id)
     if found is None:
-        raise KvConfigError(f"ggml type id {ggml_id} is not one of the nine KV cache types.")
+        raise KvConfigError(translate("KvTypes", "ggml type id {id} is not one of the nine KV cache types.").format(
+            id=ggml_id))
     return found
 
 

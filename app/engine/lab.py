@@ -25,6 +25,7 @@ from llama_cpp import Llama
 
 from app.engine.config import LoadConfig, ResolvedConfig, resolve
 from app.engine.errors import EngineError, LabCancelled
+from app.engine.i18n import translate
 from app.engine.kvtypes import CACHE_TYPES, F16, cache_type
 from app.engine.lab_context import LabContext, kl_divergence
 from app.engine.lab_reference import BUILT_IN_PROMPTS, WARMUP_TOKENS, ReferenceText, split_tokens
@@ -137,7 +138,7 @@ class _Runner:
             for start in starts:
                 new = max(8, per_prompt - len(start))
                 sequences.append(tuple(start + ctx.greedy(start, new, self.cancel, banned=end_of_text)))
-                self.step("writing the reference text")
+                self.step(translate("KvLab", "writing the reference text"))
         finally:
             ctx.close()
         return ReferenceText("built-in", tuple(sequences))
@@ -161,10 +162,11 @@ class _Runner:
                 agree += int((ref.argmax(axis=1) == log_probs.argmax(axis=1)).sum())
                 target_lp.append(log_probs[np.arange(len(targets)), targets])
                 row += len(log_probs)
-                self.step(f"{pair.label}: {row} of {store.log_probs.shape[0]} tokens")
+                self.step(translate("KvLab", "{pair}: {done} of {total} tokens").format(
+                    pair=pair.label, done=row, total=store.log_probs.shape[0]))
             prompt_tps = ctx.decoded_tokens / ctx.decode_seconds if ctx.decode_seconds else 0.0
             gen_tps = ctx.generation_speed(reference.sequences[0], SPEED_TOKENS, self.cancel)
-            self.step(f"{pair.label}: generation speed")
+            self.step(translate("KvLab", "{pair}: generation speed").format(pair=pair.label))
         finally:
             ctx.close()
         kl = np.concatenate(kl_parts)
@@ -258,7 +260,8 @@ def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: 
         if built_in:
             cache.put_built_in_text(spec.scored_tokens, reference)
     if not reference.sequences:
-        raise EngineError("The reference text is too short to measure: it needs at least a few dozen tokens.")
+        raise EngineError(translate(
+            "KvLab", "The reference text is too short to measure: it needs at least a few dozen tokens."))
     cache.use_reference(reference)
     pairs = [p for p in spec.pairs if p != REFERENCE]
     extra = [NOISE_FLOOR] if spec.noise_floor else []

@@ -19,6 +19,7 @@ from llama_cpp._internals import LlamaBatch, LlamaContext
 
 from app.engine import llama_log
 from app.engine.errors import LabCancelled, ModelLoadError
+from app.engine.i18n import translate
 from app.engine.memory import N_UBATCH, pad_ctx
 
 ROWS_PER_BLOCK = 32  # distributions handled at once: bounds the scratch memory of big vocabularies
@@ -53,8 +54,9 @@ class LabContext:
             try:
                 self._ctx = LlamaContext(model=llm._model, params=params, verbose=False)
             except ValueError as exc:
-                raise ModelLoadError(f"llama.cpp could not create a measuring context: {exc}",
-                                     log.at_least(llama_log.ERROR)) from None
+                raise ModelLoadError(
+                    translate("KvLab", "llama.cpp could not create a measuring context: {error}").format(error=exc),
+                    log.at_least(llama_log.ERROR)) from None
         self._batch = LlamaBatch(n_tokens=N_UBATCH, embd=0, n_seq_max=1, verbose=False)
         self.n_vocab = llm.n_vocab()
         self._cancel: threading.Event | None = None

@@ -36,6 +36,7 @@ from app.engine.allocation import (
 from app.engine.config import ResolvedConfig
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
+from app.engine.i18n import translate
 from app.engine.memory import MIB, N_UBATCH, window_cells
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
@@ -101,7 +102,8 @@ class ChatEngine:
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelLoadError(
-                    f"llama.cpp could not load {resolved.model.display_name}: {exc}",
+                    translate("ChatEngine", "llama.cpp could not load {model}: {error}").format(
+                        model=resolved.model.display_name, error=exc),
                     log.at_least(llama_log.ERROR),
                 ) from None
         llm.verbose = False
@@ -159,7 +161,7 @@ class ChatEngine:
 
     def _require(self) -> Llama:
         if self._llm is None:
-            raise NoModelLoadedError("No model is loaded. Load a model first.")
+            raise NoModelLoadedError(translate("ChatEngine", "No model is loaded. Load a model first."))
         return self._llm
 
     # -- prompts --------------------------------------------------------------------------
@@ -241,7 +243,8 @@ class ChatEngine:
             if cancel.is_set():
                 raise _Cancelled from None
             raise GenerationError(
-                f"llama.cpp failed while reading the prompt: {exc}\n" + "\n".join(log.at_least(llama_log.WARN))
+                translate("ChatEngine", "llama.cpp failed while reading the prompt: {error}").format(error=exc)
+                + "\n" + "\n".join(log.at_least(llama_log.WARN))
             ) from None
         finally:
             llama_c.llama_set_abort_callback(llm.ctx, self._no_abort, None)
@@ -261,10 +264,11 @@ class ChatEngine:
         resolved = self._resolved
         n_ctx = llm.n_ctx()
         if len(tokens) >= n_ctx:
-            raise ContextOverflowError(
-                f"The conversation is {len(tokens):,} tokens long, but the context holds {n_ctx:,}. "
-                f"Start a new conversation, shorten it, or load the model with a longer context."
-            )
+            raise ContextOverflowError(translate(
+                "ChatEngine",
+                "The conversation is {length:,} tokens long, but the context holds {n_ctx:,}. "
+                "Start a new conversation, shorten it, or load the model with a longer context.",
+            ).format(length=len(tokens), n_ctx=n_ctx))
         seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
         stats = ReplyStats(
             prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name,
@@ -328,7 +332,8 @@ class ChatEngine:
                     finish = "context_full"
                     break
         except RuntimeError as exc:
-            raise GenerationError(f"llama.cpp failed while generating: {exc}") from None
+            raise GenerationError(translate("ChatEngine", "llama.cpp failed while generating: {error}").format(
+                error=exc)) from None
         finally:
             generator.close()
         tail = decoder.decode(b"", final=True)

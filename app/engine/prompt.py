@@ -14,6 +14,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.engine.errors import NoChatTemplateError
 from app.engine.gguf_info import ModelInfo
+from app.engine.i18n import translate
 from app.engine.records import ChatMessage
 
 
@@ -40,15 +41,18 @@ class PromptBuilder:
 
     def chat_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
         if self._formatter is None:
-            raise NoChatTemplateError(
-                f"{self._model.display_name} carries no chat template, so there is no faithful way to "
-                f"format a conversation for it (it is probably a base model). Use plain completion, "
-                f"or load an instruction-tuned (-it / -instruct) version of the model."
-            )
+            raise NoChatTemplateError(translate(
+                "PromptBuilder",
+                "{model} carries no chat template, so there is no faithful way to "
+                "format a conversation for it (it is probably a base model). Use plain completion, "
+                "or load an instruction-tuned (-it / -instruct) version of the model.",
+            ).format(model=self._model.display_name))
         try:
             rendered = self._formatter(messages=[m.as_dict() for m in messages])
         except Exception as exc:  # a template may raise on messages it does not accept
-            raise NoChatTemplateError(f"The model's chat template rejected this conversation: {exc}") from exc
+            raise NoChatTemplateError(translate(
+                "PromptBuilder", "The model's chat template rejected this conversation: {error}").format(
+                error=exc)) from exc
         # The template writes any BOS token itself, so none is added here.
         return self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
 

@@ -20,10 +20,32 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.engine.errors import EngineError
+from app.engine.i18n import translate
 from app.engine.records import ChatMessage, ReplyChunk, ReplyStats, SamplingParams
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks text for translation where it is defined; it is translated where it is shown."""
+    return text
+
 
 TIMEOUT_SECONDS = 30
 _END = object()
+
+# Kinds of server, in English; RemoteReport.server holds them in the user's language.
+LLAMA_SERVER = QT_TRANSLATE_NOOP("RemoteHost", "llama.cpp server")
+OLLAMA = "Ollama"
+LM_STUDIO = "LM Studio"
+OPENAI_SERVER = QT_TRANSLATE_NOOP("RemoteHost", "OpenAI-compatible server")
+_WHERE_SETTINGS_LIVE = {
+    LLAMA_SERVER: QT_TRANSLATE_NOOP(
+        "RemoteHost", "llama-server's command line: -c (context), -ctk / -ctv (K/V types), -fa"),
+    OLLAMA: QT_TRANSLATE_NOOP(
+        "RemoteHost", "Ollama's environment: OLLAMA_KV_CACHE_TYPE, OLLAMA_FLASH_ATTENTION, and num_ctx"),
+    LM_STUDIO: QT_TRANSLATE_NOOP("RemoteHost", "the model's load settings in LM Studio"),
+}
+_OTHER_SERVER_SETTINGS = QT_TRANSLATE_NOOP(
+    "RemoteHost", "the server's own start-up options (for llama-cpp-python: --n_ctx, --type_k, --type_v, --flash_attn)")
 
 
 class RemoteError(EngineError):
@@ -35,18 +57,14 @@ class RemoteReport:
     url: str
     model: str
     models: tuple[str, ...]
-    server: str  # what kind of server answered
-    facts: dict[str, str] = field(default_factory=dict)  # what it says about its context and cache
+    server: str  # what kind of server answered, as the user reads it
+    facts: dict[str, str] = field(default_factory=dict)  # what it says about its context and cache (shown as is)
     chat_template: bool = True  # servers format chats themselves
+    kind: str = ""  # LLAMA_SERVER, OLLAMA, LM_STUDIO or OPENAI_SERVER (English, for lookups)
 
     @property
     def where_settings_live(self) -> str:
-        return {
-            "llama.cpp server": "llama-server's command line: -c (context), -ctk / -ctv (K/V types), -fa",
-            "Ollama": "Ollama's environment: OLLAMA_KV_CACHE_TYPE, OLLAMA_FLASH_ATTENTION, and num_ctx",
-            "LM Studio": "the model's load settings in LM Studio",
-        }.get(self.server, "the server's own start-up options (for llama-cpp-python: --n_ctx, --type_k, "
-                           "--type_v, --flash_attn)")
+        return translate("RemoteHost", _WHERE_SETTINGS_LIVE.get(self.kind or self.server, _OTHER_SERVER_SETTINGS))
 
 
 class RemoteHost:
@@ -81,10 +99,13 @@ class RemoteHost:
             return urllib.request.urlopen(request, timeout=timeout)
         except urllib.error.HTTPError as exc:
             detail = exc.read(2000).decode("utf-8", "replace").strip()
-            raise RemoteError(f"{self.base_url} answered {exc.code} {exc.reason} to {path}: {detail}") from None
+            raise RemoteError(translate("RemoteHost", "{url} answered {code} {reason} to {path}: {detail}").format(
+                url=self.base_url, code=exc.code, reason=exc.reason, path=path, detail=detail)) from None
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
-            raise RemoteError(f"{self.base_url} cannot be reached: {reason}. Is the server running?") from None
+            raise RemoteError(translate(
+                "RemoteHost", "{url} cannot be reached: {reason}. Is the server running?").format(
+                url=self.base_url, reason=reason)) from None
 
     def _get_json(self, path: str, timeout: float = TIMEOUT_SECONDS):
         with self._request(path, timeout=timeout) as response:
@@ -103,40 +124,44 @@ class RemoteHost:
         listing = self._get_json("/v1/models")
         models = tuple(m.get("id", "") for m in listing.get("data", []) if isinstance(m, dict))
         if not models:
-            raise RemoteError(f"{self.base_url} lists no models at /v1/models.")
+            raise RemoteError(translate("RemoteHost", "{url} lists no models at /v1/models.").format(url=self.base_url))
         chosen = model if model in models else models[0]
-        server, facts = "OpenAI-compatible server", {}
+        kind, facts = OPENAI_SERVER, {}
         props = self._probe("/props")
         ollama = self._probe("/api/ps")
         lmstudio = self._probe("/api/v0/models")
         if isinstance(props, dict) and ("default_generation_settings" in props or "total_slots" in props):
-            server = "llama.cpp server"
+            kind = LLAMA_SERVER
             settings = props.get("default_generation_settings") or {}
             if "n_ctx" in settings:
-                facts["context"] = f"{settings['n_ctx']:,} tokens per slot"
+                facts[translate("RemoteHost", "context")] = translate("RemoteHost", "{count:,} tokens per slot").format(
+                    count=settings["n_ctx"])
             if "total_slots" in props:
-                facts["slots"] = str(props["total_slots"])
+                facts[translate("RemoteHost", "slots")] = str(props["total_slots"])
         elif isinstance(ollama, dict) and "models" in ollama:
-            server = "Ollama"
+            kind = OLLAMA
             for m in ollama["models"]:
                 if m.get("name") == chosen or m.get("model") == chosen:
                     if m.get("context_length"):
-                        facts["context"] = f"{m['context_length']:,} tokens"
+                        facts[translate("RemoteHost", "context")] = translate("RemoteHost", "{count:,} tokens").format(
+                            count=m["context_length"])
                     if m.get("size"):
-                        facts["memory in use"] = f"{m['size'] / 2**20:,.0f} MiB (weights and cache)"
+                        facts[translate("RemoteHost", "memory in use")] = translate(
+                            "RemoteHost", "{mib:,.0f} MiB (weights and cache)").format(mib=m["size"] / 2**20)
         elif isinstance(lmstudio, dict) and isinstance(lmstudio.get("data"), list):
-            server = "LM Studio"
+            kind = LM_STUDIO
             for m in lmstudio["data"]:
                 if m.get("id") == chosen:
                     if m.get("max_context_length"):
-                        facts["trained context"] = f"{m['max_context_length']:,} tokens"
+                        facts[translate("RemoteHost", "trained context")] = translate(
+                            "RemoteHost", "{count:,} tokens").format(count=m["max_context_length"])
                     if m.get("quantization"):
-                        facts["weights"] = str(m["quantization"])
+                        facts[translate("RemoteHost", "weights")] = str(m["quantization"])
         else:
             owner = next((m.get("owned_by") for m in listing.get("data", []) if m.get("id") == chosen), None)
             if owner:
-                facts["owner"] = str(owner)
-        return RemoteReport(self.base_url, chosen, models, server, facts)
+                facts[translate("RemoteHost", "owner")] = str(owner)
+        return RemoteReport(self.base_url, chosen, models, translate("RemoteHost", kind), facts, kind=kind)
 
     async def connect(self, model: str | None = None) -> RemoteReport:
         """Ask the server what it serves and what it says about its cache (on a worker thread)."""
@@ -180,7 +205,7 @@ class RemoteHost:
 
     async def _stream(self, path: str, body: dict, sampling: SamplingParams, chat: bool):
         if self._report is None:
-            raise RemoteError("Not connected to a server.")
+            raise RemoteError(translate("RemoteHost", "Not connected to a server."))
         body = {**body, "model": self._report.model, "stream": True, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens,
                 # llama.cpp-family extensions; other servers ignore what they do not know
@@ -256,4 +281,5 @@ class RemoteHost:
                 push(ReplyChunk(0, "done", "", stats, None, "cancelled"))
                 push(_END)
             else:
-                push(RemoteError(f"The connection to {self.base_url} broke off: {exc}"))
+                push(RemoteError(translate("RemoteHost", "The connection to {url} broke off: {error}").format(
+                    url=self.base_url, error=exc)))

@@ -135,7 +135,7 @@ class ChatSession(QObject):
         if report is not None and not report.chat_template:
             # A base model has no chat format; it continues the last message as plain text.
             stream = self.host.complete(history[-1].content, sampling)
-            widget.set_status("No chat template: continuing the text as plain completion…")
+            widget.set_status(self.tr("No chat template: continuing the text as plain completion…"))
         else:
             stream = self.host.chat(history, sampling, overflow=self.overflow_policy)
         last = None
@@ -147,11 +147,7 @@ class ChatSession(QObject):
                     if chunk.phase == "prompt":
                         self.view.set_reading_prompt(chunk.stats.prompt_tokens)
                         if chunk.stats.dropped_messages:
-                            self.sig_notice.emit(
-                                f"This conversation is longer than the model's context: the "
-                                f"{chunk.stats.dropped_messages} oldest messages were left out of this reply's "
-                                f"prompt (the system prompt and the latest messages are kept). A longer context "
-                                f"or a smaller KV cache type keeps more.")
+                            self.sig_notice.emit(self._dropped_notice(chunk.stats.dropped_messages))
                     elif chunk.text:
                         self.view.append_reply_text(chunk.text)
                     if chunk.usage is not None:
@@ -162,6 +158,15 @@ class ChatSession(QObject):
             self._finish_reply(conversation_id, last, error)
         if error is not None:
             self.sig_error.emit(error)
+
+    def _dropped_notice(self, count: int) -> str:
+        if count == 1:
+            return self.tr("This conversation is longer than the model's context: the oldest message was left "
+                           "out of this reply's prompt (the system prompt and the latest messages are kept). A "
+                           "longer context or a smaller KV cache type keeps more.")
+        return self.tr("This conversation is longer than the model's context: the {count} oldest messages were "
+                       "left out of this reply's prompt (the system prompt and the latest messages are kept). A "
+                       "longer context or a smaller KV cache type keeps more.").format(count=count)
 
     def _finish_reply(self, conversation_id: int, last, error) -> None:
         stats = last.stats if last is not None and last.stats.generated_tokens else None

@@ -33,7 +33,7 @@ class ChatView(QScrollArea):
         self._layout = QVBoxLayout(self._container)
         self._layout.setContentsMargins(12, 12, 12, 12)
         self._layout.setSpacing(10)
-        self.placeholder = QLabel("Start a conversation: type below and press Enter.")
+        self.placeholder = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #888; padding: 40px;")
         self._layout.addWidget(self.placeholder)
@@ -98,7 +98,7 @@ class ChatView(QScrollArea):
 
     def begin_reply(self) -> MessageWidget:
         widget = self.add_message("assistant", "")
-        widget.set_status("Reading the prompt…")
+        widget.set_status(self.tr("Reading the prompt…"))
         self._streaming = widget
         self._stream_text = ""
         self._update_regenerate()
@@ -106,7 +106,8 @@ class ChatView(QScrollArea):
 
     def set_reading_prompt(self, prompt_tokens: int, cached_tokens: int | None = None) -> None:
         if self._streaming is not None:
-            self._streaming.set_status(f"Reading the prompt ({prompt_tokens:,} tokens)…")
+            self._streaming.set_status(
+                self.tr("Reading the prompt ({tokens:,} tokens)…").format(tokens=prompt_tokens))
 
     def append_reply_text(self, text: str) -> None:
         if self._streaming is None or not text:

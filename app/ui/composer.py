@@ -36,16 +36,16 @@ class Composer(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.edit = ComposerEdit()
-        self.edit.setPlaceholderText("Message  (Enter to send, Shift+Enter for a new line)")
+        self.edit.setPlaceholderText(self._default_placeholder())
         self.edit.setFixedHeight(84)
         self.edit.sig_submit.connect(self._on_submit)
         self.edit.sig_escape.connect(self._on_escape)
-        self.button = QPushButton("Send")
+        self.button = QPushButton(self.tr("Send"))
         self.button.setMinimumWidth(84)
         self.button.clicked.connect(self._on_button_clicked)
         self.editing_label = QLabel()
         self.cancel_edit_button = QToolButton()
-        self.cancel_edit_button.setText("Cancel edit")
+        self.cancel_edit_button.setText(self.tr("Cancel edit"))
         self.cancel_edit_button.clicked.connect(self.sig_cancel_edit)
         editing = QHBoxLayout()
         editing.addWidget(self.editing_label)
@@ -68,21 +68,25 @@ class Composer(QWidget):
     def set_replying(self, replying: bool) -> None:
         """While a reply streams the button stops it; Enter still does nothing until it ends."""
         self._replying = replying
-        self.button.setText("Stop" if replying else "Send")
-        self.button.setToolTip("Stop the reply (Esc)" if replying else "Send (Enter)")
+        self.button.setText(self.tr("Stop") if replying else self.tr("Send"))
+        self.button.setToolTip(self.tr("Stop the reply (Esc)") if replying else self.tr("Send (Enter)"))
 
     def set_blocked(self, reason: str | None) -> None:
         """Say why sending must wait (None: it need not)."""
         self.edit.setReadOnly(reason is not None)
         self.button.setEnabled(reason is None)
-        self.edit.setPlaceholderText(reason or "Message  (Enter to send, Shift+Enter for a new line)")
+        self.edit.setPlaceholderText(reason or self._default_placeholder())
         self._blocked = reason is not None
+
+    def _default_placeholder(self) -> str:
+        return self.tr("Message  (Enter to send, Shift+Enter for a new line)")
 
     def set_editing(self, text: str | None) -> None:
         """Show that the next send replaces an earlier message (None ends that)."""
         self._editing_row.setVisible(text is not None)
         if text is not None:
-            self.editing_label.setText("<i>Editing an earlier message: sending replaces it and what followed.</i>")
+            self.editing_label.setText(
+                "<i>" + self.tr("Editing an earlier message: sending replaces it and what followed.") + "</i>")
             self.edit.setPlainText(text)
             self.edit.setFocus()
 

@@ -35,11 +35,11 @@ class ConversationList(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.new_button = QPushButton("New conversation")
-        self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.new_button = QPushButton(self.tr("New conversation"))
+        self.new_button.setToolTip(self.tr("New conversation (Ctrl+N)"))
         self.new_button.clicked.connect(self.sig_new)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search titles")
+        self.search.setPlaceholderText(self.tr("Search titles"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.sig_search)
         self.list = QListWidget()
@@ -50,10 +50,10 @@ class ConversationList(QWidget):
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemChanged.connect(self._on_item_edited)
         self.rename_button = QToolButton()
-        self.rename_button.setText("Rename")
+        self.rename_button.setText(self.tr("Rename"))
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.delete_button = QToolButton()
-        self.delete_button.setText("Delete")
+        self.delete_button.setText(self.tr("Delete"))
         self.delete_button.clicked.connect(self._on_delete_clicked)
         buttons = QHBoxLayout()
         buttons.addWidget(self.rename_button)
@@ -72,10 +72,10 @@ class ConversationList(QWidget):
         self._filling = True
         self.list.clear()
         for c in conversations:
-            item = QListWidgetItem(c.title)
+            item = QListWidgetItem(c.display_title)
             item.setData(ID_ROLE, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(c.title)
+            item.setToolTip(c.display_title)
             self.list.addItem(item)
             if c.id == current:
                 self.list.setCurrentItem(item)
@@ -110,8 +110,8 @@ class ConversationList(QWidget):
         if item is None:
             return
         if self.confirm_delete:
-            box = QMessageBox(QMessageBox.Icon.Question, "Delete conversation",
-                              f"Delete “{item.text()}” and all its messages?",
+            box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete conversation"),
+                              self.tr("Delete “{title}” and all its messages?").format(title=item.text()),
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             conversation_id = item.data(ID_ROLE)
@@ -129,7 +129,7 @@ class ConversationList(QWidget):
             return
         self.list.setCurrentItem(item)
         menu = QMenu(self)
-        menu.addAction("Rename", self._on_rename_clicked)
-        menu.addAction("Delete", self._on_delete_clicked)
+        menu.addAction(self.tr("Rename"), self._on_rename_clicked)
+        menu.addAction(self.tr("Delete"), self._on_delete_clicked)
         menu.popup(self.list.viewport().mapToGlobal(pos))
 

@@ -4,8 +4,9 @@ the compact window cache, and -- before anything loads -- what that choice costs
 from __future__ import annotations
 
 import os
+import re
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,15 +32,18 @@ from app.ui.plan_summary import PlanSummary, mib
 from app.ui.tasks import spawn
 
 PRESETS = (
-    ("Quality", "f16", "f16"),
-    ("Balanced", "q8_0", "q8_0"),
-    ("Long context", "q8_0", "q4_0"),
-    ("Maximum context", "q4_0", "q4_0"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Quality"), "f16", "f16"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Balanced"), "q8_0", "q8_0"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Long context"), "q8_0", "q4_0"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Maximum context"), "q4_0", "q4_0"),
 )
 FLASH_ATTN_CHOICES = (
-    ("auto", "Auto", "On exactly when V is quantized (required there); off otherwise, as it slows an f16 cache on CPU."),
-    ("on", "On", "Always on. A quantized V cache needs it."),
-    ("off", "Off", "Always off. Only f32, f16 and bf16 V caches work without it."),
+    ("auto", QT_TRANSLATE_NOOP("KvPanel", "Auto"),
+     QT_TRANSLATE_NOOP("KvPanel", "On exactly when V is quantized (required there); off otherwise, "
+                                  "as it slows an f16 cache on CPU.")),
+    ("on", QT_TRANSLATE_NOOP("KvPanel", "On"), QT_TRANSLATE_NOOP("KvPanel", "Always on. A quantized V cache needs it.")),
+    ("off", QT_TRANSLATE_NOOP("KvPanel", "Off"),
+     QT_TRANSLATE_NOOP("KvPanel", "Always off. Only f32, f16 and bf16 V caches work without it.")),
 )
 CTX_STEP = 256
 PLAN_DELAY_MS = 120
@@ -51,6 +55,20 @@ def _tokens(n: int) -> str:
     if n >= 10_000:
         return f"{n // 1000}k"
     return f"{n:,}"
+
+
+def _ui(text: str) -> str:
+    """One of this module's marked constants, in the app's language."""
+    return QCoreApplication.translate("KvPanel", text)
+
+
+def _trained_context_note(plan: LoadPlan) -> str | None:
+    """The planner's warning about a context beyond the trained one: the one naming the trained length."""
+    resolved = plan.resolved
+    if resolved is None or not resolved.model.n_ctx_train or resolved.n_ctx <= resolved.model.n_ctx_train:
+        return None
+    trained = re.compile(r"(?<![\d,.])" + re.escape(f"{resolved.model.n_ctx_train:,}") + r"(?![\d,])")
+    return next((w for w in plan.warnings if trained.search(w)), None)
 
 
 class KvPanel(QWidget):
@@ -77,8 +95,8 @@ class KvPanel(QWidget):
         self.model_combo.setMinimumContentsLength(18)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
-        self.open_button = QPushButton("Open…")
-        self.open_button.setToolTip("Open a .gguf model file (or drop one on the window)")
+        self.open_button = QPushButton(self.tr("Open…"))
+        self.open_button.setToolTip(self.tr("Open a .gguf model file (or drop one on the window)"))
         self.open_button.clicked.connect(self.sig_open_model)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
@@ -86,7 +104,7 @@ class KvPanel(QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.open_button)
-        model_box = QGroupBox("Model")
+        model_box = QGroupBox(self.tr("Model"))
         model_layout = QVBoxLayout(model_box)
         model_layout.addLayout(model_row)
         model_layout.addWidget(self.model_info)
@@ -96,7 +114,7 @@ class KvPanel(QWidget):
         presets = QGridLayout()
         presets.setSpacing(4)
         for i, (name, k, v) in enumerate(PRESETS):
-            button = QPushButton(name)
+            button = QPushButton(_ui(name))
             button.setToolTip(f"K {k} / V {v}")
             button.setCheckable(True)
             button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
@@ -104,15 +122,15 @@ class KvPanel(QWidget):
             self.preset_buttons.append((button, k, v))
         self.k_combo, self.k_help = self._type_combo()
         self.v_combo, self.v_help = self._type_combo()
-        precision_box = QGroupBox("KV cache precision")
+        precision_box = QGroupBox(self.tr("KV cache precision"))
         form = QFormLayout(precision_box)
         form.addRow(presets)
-        form.addRow("K (keys)", self.k_combo)
+        form.addRow(self.tr("K (keys)"), self.k_combo)
         form.addRow("", self.k_help)
-        form.addRow("V (values)", self.v_combo)
+        form.addRow(self.tr("V (values)"), self.v_combo)
         form.addRow("", self.v_help)
-        self.lab_button = QPushButton("Measure the quality cost in the KV lab…")
-        self.lab_button.setToolTip("Compare each precision with f16 on this model (Ctrl+L)")
+        self.lab_button = QPushButton(self.tr("Measure the quality cost in the KV lab…"))
+        self.lab_button.setToolTip(self.tr("Compare each precision with f16 on this model (Ctrl+L)"))
         self.lab_button.clicked.connect(self.sig_open_lab)
         form.addRow(self.lab_button)
 
@@ -124,7 +142,7 @@ class KvPanel(QWidget):
         self.ctx_spin.setRange(1, MAX_CTX)
         self.ctx_spin.setSingleStep(CTX_STEP)
         self.ctx_spin.setGroupSeparatorShown(True)
-        self.ctx_spin.setSuffix(" tokens")
+        self.ctx_spin.setSuffix(self.tr(" tokens"))
         self.ctx_spin.valueChanged.connect(self._on_spin_changed)
         ctx_row = QHBoxLayout()
         ctx_row.addWidget(self.ctx_slider, 1)
@@ -136,33 +154,33 @@ class KvPanel(QWidget):
         self.reach_label.setStyleSheet("color: #777;")
         self.fa_combo = QComboBox()
         for key, label, tip in FLASH_ATTN_CHOICES:
-            self.fa_combo.addItem(label, key)
-            self.fa_combo.setItemData(self.fa_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            self.fa_combo.addItem(_ui(label), key)
+            self.fa_combo.setItemData(self.fa_combo.count() - 1, _ui(tip), Qt.ItemDataRole.ToolTipRole)
         self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
         self.fa_help = QLabel()
         self.fa_help.setWordWrap(True)
         self.fa_help.setStyleSheet("color: #777;")
-        self.window_check = QCheckBox("Compact sliding-window cache")
+        self.window_check = QCheckBox(self.tr("Compact sliding-window cache"))
         self.window_check.toggled.connect(self._on_field_changed)
         self.window_help = QLabel()
         self.window_help.setWordWrap(True)
         self.window_help.setStyleSheet("color: #777;")
         self.overflow_combo = QComboBox()
-        self.overflow_combo.addItem("Leave out the oldest messages, and say so", DROP_OLDEST)
-        self.overflow_combo.addItem("Stop and tell me", STOP)
-        self.overflow_combo.setToolTip("The system prompt and the latest messages are always kept.")
+        self.overflow_combo.addItem(self.tr("Leave out the oldest messages, and say so"), DROP_OLDEST)
+        self.overflow_combo.addItem(self.tr("Stop and tell me"), STOP)
+        self.overflow_combo.setToolTip(self.tr("The system prompt and the latest messages are always kept."))
         self.overflow_combo.currentIndexChanged.connect(
             lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
-        context_box = QGroupBox("Context")
+        context_box = QGroupBox(self.tr("Context"))
         cform = QFormLayout(context_box)
-        cform.addRow("Length", ctx_row)
+        cform.addRow(self.tr("Length"), ctx_row)
         cform.addRow("", self.ctx_note)
         cform.addRow("", self.reach_label)
-        cform.addRow("Flash attention", self.fa_combo)
+        cform.addRow(self.tr("Flash attention"), self.fa_combo)
         cform.addRow("", self.fa_help)
         cform.addRow(self.window_check)
         cform.addRow(self.window_help)
-        cform.addRow("When a chat outgrows it", self.overflow_combo)
+        cform.addRow(self.tr("When a chat outgrows it"), self.overflow_combo)
 
         # Kept out of the scrolling settings: the main window pins it under them, always in view.
         self.summary = PlanSummary()
@@ -182,7 +200,7 @@ class KvPanel(QWidget):
     def _type_combo(self) -> tuple[QComboBox, QLabel]:
         combo = QComboBox()
         for t in CACHE_TYPES:
-            combo.addItem(f"{t.name}  ({t.bits_per_element:g} bits)", t.name)
+            combo.addItem(self.tr("{name}  ({bits:g} bits)").format(name=t.name, bits=t.bits_per_element), t.name)
             combo.setItemData(combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
         combo.currentIndexChanged.connect(self._on_field_changed)
         help_label = QLabel()
@@ -305,10 +323,12 @@ class KvPanel(QWidget):
         for button, pk, pv in self.preset_buttons:
             button.setChecked((pk, pv) == (k.name, v.name))
         mode = self.fa_combo.currentData()
-        text = next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode)
+        text = _ui(next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode))
         if mode == "auto":
-            text = ("Auto: on, because V is quantized." if v.quantized else "Auto: off, because V is not quantized.") \
-                + " It is required for a quantized V and slows an f16 cache on CPU."
+            text = (self.tr("Auto: on, because V is quantized. "
+                            "It is required for a quantized V and slows an f16 cache on CPU.") if v.quantized else
+                    self.tr("Auto: off, because V is not quantized. "
+                            "It is required for a quantized V and slows an f16 cache on CPU."))
         self.fa_help.setText(text)
 
     @Slot()
@@ -336,12 +356,17 @@ class KvPanel(QWidget):
         self._plan = plan
         model = plan.model
         if model is not None:
-            template = "chat template" if model.has_chat_template else "no chat template: plain completion"
-            window = f" · sliding window {model.sliding_window}" if model.has_sliding_window else ""
-            self.model_info.setText(
-                f"{model.architecture} · {model.quantization} · {model.file_bytes / MIB:,.0f} MiB · "
-                f"trained on {model.n_ctx_train:,} tokens{window} · {template}"
-            )
+            facts = [
+                model.architecture,
+                model.quantization,
+                f"{model.file_bytes / MIB:,.0f} MiB",
+                self.tr("trained on {tokens:,} tokens").format(tokens=model.n_ctx_train),
+            ]
+            if model.has_sliding_window:
+                facts.append(self.tr("sliding window {tokens}").format(tokens=model.sliding_window))
+            facts.append(self.tr("chat template") if model.has_chat_template else
+                         self.tr("no chat template: plain completion"))
+            self.model_info.setText(" · ".join(facts))
             slider_max = max(model.n_ctx_train, 8192) * 2
             self.ctx_slider.setRange(1, min(slider_max, MAX_CTX) // CTX_STEP)
             self._filling_slider(self.ctx_spin.value())
@@ -352,16 +377,18 @@ class KvPanel(QWidget):
                 other = e.other_window_kv.total if e.other_window_kv else e.kv_bytes
                 compact, full = (e.kv_bytes, other) if e.compact_window else (other, e.kv_bytes)
                 self.window_help.setText(
-                    f"Keep only the last {model.sliding_window:,} tokens for the {model.n_swa_layers} sliding-window "
-                    f"layers: {mib(compact)} instead of {mib(full)} here. Editing far back then re-reads the prompt."
+                    self.tr("Keep only the last {tokens:,} tokens for the {layers} sliding-window layers: "
+                            "{compact} instead of {full} here. Editing far back then re-reads the prompt.")
+                    .format(tokens=model.sliding_window, layers=model.n_swa_layers, compact=mib(compact),
+                            full=mib(full))
                 )
         else:
             self.model_info.setText("")
         self._show_reach(plan)
-        notes = list(plan.warnings)
-        self.ctx_note.setText(next((w for w in notes if "trained" in w), ""))
+        trained_note = _trained_context_note(plan)
+        self.ctx_note.setText(trained_note or "")
         self.ctx_note.setStyleSheet("color: #b7791f;")
-        self.summary.show_plan(plan, [w for w in notes if "trained" not in w])
+        self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note])
         self._refresh_apply()
 
     def _show_reach(self, plan: LoadPlan) -> None:
@@ -372,11 +399,12 @@ class KvPanel(QWidget):
             self.reach_label.setText("")
             return
         self.reach_label.setText(
-            "Longest context that fits in memory now: "
-            + ", ".join(f"{r.cache_type.name} {_tokens(r.largest_ctx)}" for r in shown)
+            self.tr("Longest context that fits in memory now: {reach}").format(
+                reach=", ".join(f"{r.cache_type.name} {_tokens(r.largest_ctx)}" for r in shown))
         )
         self.reach_label.setToolTip("\n".join(
-            f"{r.cache_type.name:>7}: {r.largest_ctx:,} tokens ({r.kv_bytes / MIB:,.1f} MiB at this length)"
+            self.tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length)").format(
+                type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB)
             for r in plan.capacity
         ))
 
@@ -389,9 +417,9 @@ class KvPanel(QWidget):
         )
         if not self._busy:
             if config is not None and config == self._loaded:
-                self.summary.status_label.setText("Loaded")
+                self.summary.status_label.setText(self.tr("Loaded"))
             elif valid:
-                self.summary.status_label.setText("Apply to reload with these settings")
+                self.summary.status_label.setText(self.tr("Apply to reload with these settings"))
             else:
                 self.summary.status_label.setText("")
 

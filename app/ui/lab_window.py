@@ -3,7 +3,7 @@ trade-off, get a recommendation for a quality budget, and plan memory against co
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -31,8 +31,23 @@ from app.ui.planner_chart import PlannerChart, tokens_label
 from app.ui.tasks import spawn
 from app.ui.tradeoff_chart import ChartPoint, TradeoffChart, nice_ceiling
 
-COLUMNS = ("K / V", "FA", "KV MiB", "saving %", "KL mean", "KL p99", "top-1 %", "PPL ratio", "prompt tok/s",
-           "gen tok/s")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("LabWindow", "K / V"),
+    QT_TRANSLATE_NOOP("LabWindow", "FA"),
+    QT_TRANSLATE_NOOP("LabWindow", "KV MiB"),
+    QT_TRANSLATE_NOOP("LabWindow", "saving %"),
+    QT_TRANSLATE_NOOP("LabWindow", "KL mean"),
+    QT_TRANSLATE_NOOP("LabWindow", "KL p99"),
+    QT_TRANSLATE_NOOP("LabWindow", "top-1 %"),
+    QT_TRANSLATE_NOOP("LabWindow", "PPL ratio"),
+    QT_TRANSLATE_NOOP("LabWindow", "prompt tok/s"),
+    QT_TRANSLATE_NOOP("LabWindow", "gen tok/s"),
+)
+# Where the lab's reference text came from, as the engine names it (any other name is a file's).
+REFERENCE_SOURCES = {
+    "built-in": QT_TRANSLATE_NOOP("LabWindow", "built-in"),
+    "conversation": QT_TRANSLATE_NOOP("LabWindow", "conversation"),
+}
 PLANNER_TYPES = (LabPair("f16", "f16"), LabPair("q8_0", "q8_0"), LabPair("q4_0", "q4_0"))
 
 
@@ -56,7 +71,7 @@ class LabWindow(QWidget):
 
     def __init__(self, host: EngineHost, conversation_provider, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle("KV lab")
+        self.setWindowTitle(self.tr("KV lab"))
         self.host = host
         self._conversation = conversation_provider  # () -> tuple[ChatMessage, ...]
         self._text_file: str | None = None
@@ -65,27 +80,30 @@ class LabWindow(QWidget):
         self._running = False
 
         self.source_combo = QComboBox()
-        self.source_combo.addItem("Built-in text (the model's own continuation, English and Chinese)", "built-in")
-        self.source_combo.addItem("This conversation", "conversation")
-        self.source_combo.addItem("A text file…", "file")
+        self.source_combo.addItem(self.tr("Built-in text (the model's own continuation, English and Chinese)"),
+                                  "built-in")
+        self.source_combo.addItem(self.tr("This conversation"), "conversation")
+        self.source_combo.addItem(self.tr("A text file…"), "file")
         self.source_combo.activated.connect(self._on_source_chosen)
         self.pairs_combo = QComboBox()
-        self.pairs_combo.addItem("Presets: q8_0/q8_0, q8_0/q4_0, q4_0/q4_0", "presets")
-        self.pairs_combo.addItem("All 81 K/V pairs (minutes)", "all")
+        self.pairs_combo.addItem(self.tr("Presets: q8_0/q8_0, q8_0/q4_0, q4_0/q4_0"), "presets")
+        self.pairs_combo.addItem(self.tr("All 81 K/V pairs (minutes)"), "all")
         self.tokens_spin = QSpinBox()
         self.tokens_spin.setRange(64, 4096)
         self.tokens_spin.setSingleStep(128)
         self.tokens_spin.setValue(512)
-        self.tokens_spin.setSuffix(" tokens")
-        self.run_button = QPushButton("Measure")
+        self.tokens_spin.setSuffix(self.tr(" tokens"))
+        self.run_button = QPushButton(self.tr("Measure"))
         self.run_button.clicked.connect(self._on_run_clicked)
         self.progress = QProgressBar()
-        self.status = QLabel("Compares each cache with f16/f16 on the same tokens (as llama-perplexity "
-                             "--kl-divergence does). Results are kept per model, so a second look is instant.")
+        self.status = QLabel(self.tr("Compares each cache with f16/f16 on the same tokens (as llama-perplexity "
+                                     "--kl-divergence does). Results are kept per model, so a second look is "
+                                     "instant."))
         self.status.setWordWrap(True)
 
         controls = QHBoxLayout()
-        for label, widget in (("Text", self.source_combo), ("Pairs", self.pairs_combo), ("Score", self.tokens_spin)):
+        for label, widget in ((self.tr("Text"), self.source_combo), (self.tr("Pairs"), self.pairs_combo),
+                              (self.tr("Score"), self.tokens_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
         controls.addStretch(1)
@@ -93,7 +111,7 @@ class LabWindow(QWidget):
 
         self.chart = TradeoffChart()
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([QCoreApplication.translate("LabWindow", c) for c in COLUMNS])
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -103,11 +121,11 @@ class LabWindow(QWidget):
         self.budget_spin.setRange(0.0, 1.0)
         self.budget_spin.setSingleStep(0.005)
         self.budget_spin.setValue(0.01)
-        self.budget_spin.setToolTip("The mean KL divergence you accept (f16/f16 is 0; the noise floor is typical)")
+        self.budget_spin.setToolTip(self.tr("The mean KL divergence you accept (f16/f16 is 0; the noise floor is typical)"))
         self.budget_spin.valueChanged.connect(self._show_recommendation)
         self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)
-        self.use_button = QPushButton("Use in the KV panel")
+        self.use_button = QPushButton(self.tr("Use in the KV panel"))
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.planner = PlannerChart()
@@ -117,7 +135,7 @@ class LabWindow(QWidget):
         upper.addWidget(self.table)
         upper.setSizes([520, 580])
         budget_row = QHBoxLayout()
-        budget_row.addWidget(QLabel("Quality budget (mean KL)"))
+        budget_row.addWidget(QLabel(self.tr("Quality budget (mean KL)")))
         budget_row.addWidget(self.budget_spin)
         budget_row.addWidget(self.recommendation, 1)
         budget_row.addWidget(self.use_button)
@@ -127,8 +145,8 @@ class LabWindow(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(upper, 3)
         layout.addLayout(budget_row)
-        layout.addWidget(QLabel("<b>Memory planner</b>: total memory against context length, and the longest "
-                                "context each cache fits in the memory available now"))
+        layout.addWidget(QLabel(self.tr("<b>Memory planner</b>: total memory against context length, and the "
+                                        "longest context each cache fits in the memory available now")))
         layout.addWidget(self.planner, 2)
         self.resize(1100, 820)
         self._set_running(False)
@@ -154,10 +172,10 @@ class LabWindow(QWidget):
 
     async def run(self, spec: LabSpec | None = None) -> LabReport | None:
         if self.host.report is None:
-            self.status.setText("Load a model first.")
+            self.status.setText(self.tr("Load a model first."))
             return None
         self._set_running(True)
-        self.status.setText("Measuring… the chat waits until this finishes.")
+        self.status.setText(self.tr("Measuring… the chat waits until this finishes."))
         report = None
         try:
             async for item in self.host.lab(spec or self.spec()):
@@ -168,7 +186,7 @@ class LabWindow(QWidget):
                 else:
                     report = item
         except LabCancelled:
-            self.status.setText("Cancelled.")
+            self.status.setText(self.tr("Cancelled."))
         except (EngineError, OSError) as exc:
             self.status.setText(f"<span style='color:#c0392b'>{exc}</span>")
         finally:
@@ -179,7 +197,7 @@ class LabWindow(QWidget):
 
     def _set_running(self, running: bool) -> None:
         self._running = running
-        self.run_button.setText("Cancel" if running else "Measure")
+        self.run_button.setText(self.tr("Cancel") if running else self.tr("Measure"))
         self.progress.setVisible(running)
         for w in (self.source_combo, self.pairs_combo, self.tokens_spin):
             w.setEnabled(not running)
@@ -188,8 +206,8 @@ class LabWindow(QWidget):
     @Slot(int)
     def _on_source_chosen(self, index: int) -> None:
         if self.source_combo.itemData(index) == "file":
-            dialog = QFileDialog(self, "A text to score")
-            dialog.setNameFilters(["Text (*.txt *.md)", "All files (*)"])
+            dialog = QFileDialog(self, self.tr("A text to score"))
+            dialog.setNameFilters([self.tr("Text (*.txt *.md)"), self.tr("All files (*)")])
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.fileSelected.connect(self._on_file_chosen)
             dialog.open()
@@ -197,18 +215,25 @@ class LabWindow(QWidget):
     @Slot(str)
     def _on_file_chosen(self, path: str) -> None:
         self._text_file = path
-        self.source_combo.setItemText(2, f"File: {path}")
+        self.source_combo.setItemText(2, self.tr("File: {path}").format(path=path))
 
     # -- showing --------------------------------------------------------------------------------
 
     def show_report(self, report: LabReport) -> None:
         self.report = report
-        cached = f", {report.cached_pairs} from the cache" if report.cached_pairs else ""
+        source = report.reference_source
+        source = QCoreApplication.translate("LabWindow", REFERENCE_SOURCES[source]) \
+            if source in REFERENCE_SOURCES else source
+        if report.cached_pairs:
+            summary = self.tr("%n tokens of {source} text scored in {seconds:.0f} s, {cached} from the cache. "
+                              "KV bytes priced at {n_ctx:,} tokens.", "", report.scored_tokens)
+        else:
+            summary = self.tr("%n tokens of {source} text scored in {seconds:.0f} s. "
+                              "KV bytes priced at {n_ctx:,} tokens.", "", report.scored_tokens)
+        summary = summary.format(source=source, seconds=report.seconds, cached=report.cached_pairs,
+                                 n_ctx=report.n_ctx)
         errors = "".join(f"<br>{label}: {why}" for label, why in report.errors.items())
-        self.status.setText(
-            f"{report.scored_tokens} tokens of {report.reference_source} text scored in {report.seconds:.0f} s"
-            f"{cached}. KV bytes priced at {report.n_ctx:,} tokens.{errors}"
-        )
+        self.status.setText(summary + errors)
         self._fill_table(report)
         self._show_recommendation()
 
@@ -217,11 +242,15 @@ class LabWindow(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            label = r.pair.label + (" (reference)" if r is report.reference else
-                                    " (noise floor)" if r is report.noise_floor else "")
+            if r is report.reference:
+                label = self.tr("{pair} (reference)").format(pair=r.pair.label)
+            elif r is report.noise_floor:
+                label = self.tr("{pair} (noise floor)").format(pair=r.pair.label)
+            else:
+                label = r.pair.label
             cells = [
                 QTableWidgetItem(label),
-                QTableWidgetItem("on" if r.flash_attn else "off"),
+                QTableWidgetItem(self.tr("on") if r.flash_attn else self.tr("off")),
                 _NumberItem(r.kv_bytes, f"{r.kv_bytes / MIB:,.1f}"),
                 _NumberItem(r.saving_percent, f"{r.saving_percent:.1f}"),
                 _NumberItem(r.kl_mean, f"{r.kl_mean:.5f}"),
@@ -249,12 +278,19 @@ class LabWindow(QWidget):
                              r.pair == rec.result.pair) for r in report.all_points]
         noise = report.noise_floor.kl_mean if report.noise_floor else None
         self.chart.set_data(points, noise, self.budget_spin.value())
-        self.recommendation.setText(
-            f"Smallest cache within the budget: <b>K {rec.result.pair.type_k} / V {rec.result.pair.type_v}</b>, "
-            f"{rec.result.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens (saves {rec.result.saving_percent:.0f} %). "
-            f"It fits <b>{tokens_label(rec.largest_ctx)}</b> tokens in the {available / 1024**3:.1f} GiB available"
-            + (f" (trained on {tokens_label(report.model.n_ctx_train)})." if report.model.n_ctx_train else ".")
-        )
+        if report.model.n_ctx_train:
+            text = self.tr("Smallest cache within the budget: <b>K {type_k} / V {type_v}</b>, {size:,.1f} MiB at "
+                           "{n_ctx:,} tokens (saves {percent:.0f} %). It fits <b>{reach}</b> tokens in the "
+                           "{available:.1f} GiB available (trained on {trained}).")
+        else:
+            text = self.tr("Smallest cache within the budget: <b>K {type_k} / V {type_v}</b>, {size:,.1f} MiB at "
+                           "{n_ctx:,} tokens (saves {percent:.0f} %). It fits <b>{reach}</b> tokens in the "
+                           "{available:.1f} GiB available.")
+        self.recommendation.setText(text.format(
+            type_k=rec.result.pair.type_k, type_v=rec.result.pair.type_v, size=rec.result.kv_bytes / MIB,
+            n_ctx=report.n_ctx, percent=rec.result.saving_percent, reach=tokens_label(rec.largest_ctx),
+            available=available / 1024**3, trained=tokens_label(report.model.n_ctx_train),
+        ))
         self.use_button.setEnabled(True)
         pairs = list(PLANNER_TYPES)
         if rec.result.pair not in pairs:

@@ -14,6 +14,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
+from PySide6.QtCore import QCoreApplication
 
 COPY_CODE_SCHEME = "copy-code"
 
@@ -68,12 +69,13 @@ class MarkdownRenderer:
         self._blocks.append(code)
         body = highlight(code, _lexer(language, code), self._formatter)
         p = self.palette
-        label = html.escape(language) if language else "code"
+        label = html.escape(language or QCoreApplication.translate("MarkdownRenderer", "code"))
+        copy_code = html.escape(QCoreApplication.translate("MarkdownRenderer", "Copy code"))
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" '
             f'style="background-color:{p.code_background}; border: 1px solid {p.code_border}; margin: 4px 0;">'
             f'<tr><td><span style="color:#888; font-size:small;">{label}</span>&nbsp;&nbsp;'
-            f'<a href="{COPY_CODE_SCHEME}:{n}" style="color:{p.link}; font-size:small;">Copy code</a>'
+            f'<a href="{COPY_CODE_SCHEME}:{n}" style="color:{p.link}; font-size:small;">{copy_code}</a>'
             f'<pre style="margin:2px 0 0 0; white-space: pre-wrap;">{body}</pre></td></tr></table>'
         )
 

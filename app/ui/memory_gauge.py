@@ -64,7 +64,7 @@ class MemoryGauge(QFrame):
         self._usage: CacheUsage | None = None
         self._process = psutil.Process()
 
-        self.title = QLabel("<b>Memory</b>")
+        self.title = QLabel(self.tr("<b>Memory</b>"))
         self.kv_bar = GaugeBar()
         self.f16_bar = GaugeBar()
         self.kv_label = QLabel()
@@ -86,10 +86,10 @@ class MemoryGauge(QFrame):
         grid.setVerticalSpacing(2)
         grid.addWidget(self.title, 0, 0, 1, 2)
         rows = [
-            ("KV cache", self.kv_bar, self.kv_label),
-            ("at f16", self.f16_bar, self.f16_label),
+            (self.tr("KV cache"), self.kv_bar, self.kv_label),
+            (self.tr("at f16"), self.f16_bar, self.f16_label),
             (None, None, self.saving_label),
-            ("Context", self.context_bar, self.context_label),
+            (self.tr("Context"), self.context_bar, self.context_label),
         ]
         row = 1
         for name, bar, label in rows:
@@ -99,7 +99,7 @@ class MemoryGauge(QFrame):
                 row += 1
             grid.addWidget(label, row, 1)
             row += 1
-        self._window_row = [QLabel("Window"), self.window_bar, self.window_label]
+        self._window_row = [QLabel(self.tr("Window")), self.window_bar, self.window_label]
         grid.addWidget(self._window_row[0], row, 0)
         grid.addWidget(self.window_bar, row, 1)
         grid.addWidget(self.window_label, row + 1, 1)
@@ -130,31 +130,36 @@ class MemoryGauge(QFrame):
         if r is None:
             self.kv_bar.set_segments([])
             self.f16_bar.set_segments([])
-            self.kv_label.setText("no model loaded")
+            self.kv_label.setText(self.tr("no model loaded"))
             self.f16_label.setText("")
             self.saving_label.setText("")
         else:
             scale = max(r.kv.total, r.f16_kv_bytes) or 1
             self.kv_bar.set_segments(
                 [(r.kv.k_bytes / scale, K_COLOR), (r.kv.v_bytes / scale, V_COLOR)],
-                f"K ({r.type_k}) {r.kv.k_bytes:,} bytes\nV ({r.type_v}) {r.kv.v_bytes:,} bytes",
+                self.tr("K ({type_k}) {k_bytes:,} bytes\nV ({type_v}) {v_bytes:,} bytes").format(
+                    type_k=r.type_k, k_bytes=r.kv.k_bytes, type_v=r.type_v, v_bytes=r.kv.v_bytes),
             )
-            self.f16_bar.set_segments([(r.f16_kv_bytes / scale, F16_COLOR)], f"{r.f16_kv_bytes:,} bytes")
+            self.f16_bar.set_segments([(r.f16_kv_bytes / scale, F16_COLOR)],
+                                      self.tr("{bytes:,} bytes").format(bytes=r.f16_kv_bytes))
             self.kv_label.setText(
                 f"<b>{mib(r.kv.total)}</b>  <span style='color:{K_COLOR.name()}'>K {mib(r.kv.k_bytes)}</span>"
                 f" + <span style='color:{V_COLOR.name()}'>V {mib(r.kv.v_bytes)}</span>"
             )
-            self.kv_label.setToolTip(f"{r.kv.total:,} bytes, as llama.cpp allocated them")
+            self.kv_label.setToolTip(self.tr("{bytes:,} bytes, as llama.cpp allocated them").format(bytes=r.kv.total))
             self.f16_label.setText(mib(r.f16_kv_bytes))
             if r.saving_bytes >= 0:
                 color = "#2e9d55" if r.saving_bytes > 0 else "#888"
                 self.saving_label.setText(
-                    f"<span style='color:{color}'><b>saves {mib(r.saving_bytes)} ({r.saving_percent:.1f} %)</b></span>"
-                    f" with K {r.type_k} / V {r.type_v}"
+                    self.tr("<span style='color:{color}'><b>saves {size} ({percent:.1f} %)</b></span> "
+                            "with K {type_k} / V {type_v}").format(
+                        color=color, size=mib(r.saving_bytes), percent=r.saving_percent, type_k=r.type_k,
+                        type_v=r.type_v)
                 )
             else:
                 self.saving_label.setText(
-                    f"<span style='color:#c0392b'>uses {mib(-r.saving_bytes)} more than f16</span>"
+                    "<span style='color:#c0392b'>{}</span>".format(
+                        self.tr("uses {size} more than f16").format(size=mib(-r.saving_bytes)))
                 )
         self._render_context()
         self._refresh_process()
@@ -168,11 +173,13 @@ class MemoryGauge(QFrame):
             self.context_bar.set_segments([])
             self.context_label.setText("")
             return
-        self.context_bar.set_segments([(u.cells_used / u.n_ctx, USED_COLOR)], "cells holding the conversation")
-        self.context_label.setText(f"{u.cells_used:,} / {u.n_ctx:,} tokens")
+        self.context_bar.set_segments([(u.cells_used / u.n_ctx, USED_COLOR)],
+                                     self.tr("cells holding the conversation"))
+        self.context_label.setText(self.tr("{used:,} / {total:,} tokens").format(used=u.cells_used, total=u.n_ctx))
         if has_window:
             self.window_bar.set_segments([(u.window_cells_used / u.window_cells, USED_COLOR)])
-            self.window_label.setText(f"{u.window_cells_used:,} / {u.window_cells:,} cells")
+            self.window_label.setText(self.tr("{used:,} / {total:,} cells").format(used=u.window_cells_used,
+                                                                                  total=u.window_cells))
 
     @Slot()
     def _refresh_process(self) -> None:
@@ -182,9 +189,9 @@ class MemoryGauge(QFrame):
         except psutil.Error:
             return
         r = self._report
-        parts = [f"Process {mib(rss)}"]
+        parts = [self.tr("Process {size}").format(size=mib(rss))]
         if r is not None:
-            parts.append(f"weights {mib(r.weights_bytes)}")
-            parts.append(f"compute buffer {mib(r.compute_bytes)}")
-        parts.append(f"free {available / (1024 * MIB):.1f} GiB")
+            parts.append(self.tr("weights {size}").format(size=mib(r.weights_bytes)))
+            parts.append(self.tr("compute buffer {size}").format(size=mib(r.compute_bytes)))
+        parts.append(self.tr("free {size:.1f} GiB").format(size=available / (1024 * MIB)))
         self.process_label.setText("  ·  ".join(parts))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.records import ReplyStats
 from app.ui.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
 
-ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+ROLE_NAMES = {  # English here; translated where shown
+    "user": QT_TRANSLATE_NOOP("MessageWidget", "You"),
+    "assistant": QT_TRANSLATE_NOOP("MessageWidget", "Assistant"),
+    "system": QT_TRANSLATE_NOOP("MessageWidget", "System"),
+}
+
+
+def role_name(role: str) -> str:
+    """How a role ("user", "assistant", "system" as stored) is shown."""
+    name = ROLE_NAMES.get(role)
+    return QCoreApplication.translate("MessageWidget", name) if name else role
 
 
 def is_dark(widget: QWidget) -> bool:
@@ -19,24 +29,32 @@ def is_dark(widget: QWidget) -> bool:
 def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
     if stats is None:
         return ""
-    parts = [f"{stats.generated_tokens} tokens"]
+    translate = QCoreApplication.translate
+    parts = [translate("MessageWidget", "{tokens} tokens").format(tokens=stats.generated_tokens)]
     if stats.time_to_first_token is not None:
-        parts.append(f"first token {stats.time_to_first_token:.2f} s")
+        parts.append(translate("MessageWidget", "first token {seconds:.2f} s").format(
+            seconds=stats.time_to_first_token))
     if stats.tokens_per_second:
         parts.append(f"{stats.tokens_per_second:.1f} tok/s")
     if stats.prompt_tokens:
-        cached = f", {stats.cached_tokens} cached" if stats.cached_tokens else ""
-        parts.append(f"prompt {stats.prompt_tokens}{cached}")
+        if stats.cached_tokens:
+            parts.append(translate("MessageWidget", "prompt {prompt_tokens}, {cached_tokens} cached").format(
+                prompt_tokens=stats.prompt_tokens, cached_tokens=stats.cached_tokens))
+        else:
+            parts.append(translate("MessageWidget", "prompt {prompt_tokens}").format(
+                prompt_tokens=stats.prompt_tokens))
     if stats.type_k:
-        parts.append(f"K {stats.type_k} / V {stats.type_v}")
+        parts.append(translate("MessageWidget", "K {type_k} / V {type_v}").format(
+            type_k=stats.type_k, type_v=stats.type_v))
     if stats.dropped_messages:
-        parts.append(f"{stats.dropped_messages} oldest messages left out")
+        parts.append(translate("MessageWidget", "{count} oldest messages left out").format(
+            count=stats.dropped_messages))
     if finish_reason == "cancelled":
-        parts.append("stopped")
+        parts.append(translate("MessageWidget", "stopped"))
     elif finish_reason == "length":
-        parts.append("max tokens reached")
+        parts.append(translate("MessageWidget", "max tokens reached"))
     elif finish_reason == "context_full":
-        parts.append("context full")
+        parts.append(translate("MessageWidget", "context full"))
     return "  ·  ".join(parts)
 
 
@@ -99,11 +117,13 @@ class MessageWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._apply_colors()
 
-        self.role_label = QLabel(f"<b>{ROLE_NAMES.get(role, role)}</b>")
-        self.copy_button = self._tool("Copy", "Copy this message as Markdown", self._on_copy_clicked)
-        self.edit_button = self._tool("Edit", "Edit this message and resend from here",
+        self.role_label = QLabel(f"<b>{role_name(role)}</b>")
+        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message as Markdown"),
+                                      self._on_copy_clicked)
+        self.edit_button = self._tool(self.tr("Edit"), self.tr("Edit this message and resend from here"),
                                       lambda: self.sig_edit.emit(self.message_id or -1))
-        self.regenerate_button = self._tool("Regenerate", "Write this reply again", self.sig_regenerate.emit)
+        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr("Write this reply again"),
+                                            self.sig_regenerate.emit)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.role_label)

@@ -49,6 +49,7 @@ class ModelsWindow(QWidget):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kvchat-models")
         self._cancel = threading.Event()
         self._downloading = False
+        self._rate_start: tuple[float, int] | None = None
         self.found: list[FoundModel] = []
         self._files: list[RemoteFile] = []
 
@@ -97,7 +98,7 @@ class ModelsWindow(QWidget):
         self.download_button.clicked.connect(self._on_download_clicked)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.download_status = QLabel(self.tr("Files are saved in {0}").format(own_models_dir()))
+        self.download_status = QLabel(self.tr("Files are saved in {folder}").format(folder=own_models_dir()))
         self.download_status.setWordWrap(True)
         repo_row = QHBoxLayout()
         repo_row.addWidget(self.repo_field, 1)
@@ -140,7 +141,7 @@ class ModelsWindow(QWidget):
             cells = [
                 model.name, model.source,
                 info.quantization if info else "", size_text(model.size),
-                info.architecture if info else self.tr("unreadable: {0}").format(model.error),
+                info.architecture if info else self.tr("unreadable: {error}").format(error=model.error),
                 f"{info.n_ctx_train:,}" if info and info.n_ctx_train else "",
             ]
             for column, text in enumerate(cells):
@@ -149,7 +150,7 @@ class ModelsWindow(QWidget):
                 item.setToolTip(model.path)
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
-        self.status.setText(self.tr("{0} models found").format(len(found)) if found else
+        self.status.setText(self.tr("%n models found", "", len(found)) if found else
                             self.tr("No GGUF models found in the usual places. Download one below, "
                                     "or open any .gguf file with File → Open model."))
         self._apply_filter()
@@ -184,7 +185,7 @@ class ModelsWindow(QWidget):
             self.download_status.setText(self.tr("Write the repository as owner/name."))
             return []
         endpoint, token = self._hub()
-        self.download_status.setText(self.tr("Asking {0}…").format(endpoint))
+        self.download_status.setText(self.tr("Asking {address}…").format(address=endpoint))
         try:
             files = await asyncio.get_running_loop().run_in_executor(
                 self._pool, lambda: list_gguf_files(repo, endpoint=endpoint, token=token))
@@ -196,8 +197,8 @@ class ModelsWindow(QWidget):
         for f in files:
             self.file_combo.addItem(f"{f.name}  ({size_text(f.size)})", f.name)
         self.download_button.setEnabled(bool(files))
-        self.download_status.setText(self.tr("{0} GGUF files in {1}").format(len(files), repo) if files else
-                                     self.tr("{0} holds no GGUF files.").format(repo))
+        self.download_status.setText(self.tr("%n GGUF files in {repo}", "", len(files)).format(repo=repo) if files else
+                                     self.tr("{repo} holds no GGUF files.").format(repo=repo))
         return files
 
     @Slot()
@@ -213,6 +214,7 @@ class ModelsWindow(QWidget):
         self._cancel.clear()
         self._set_downloading(True)
         last = [0.0]
+        self._rate_start = None  # (time, bytes) of the first progress report: a resumed part is not counted
 
         def on_progress(done: int, total: int) -> None:  # on the download thread
             now = time.monotonic()
@@ -231,7 +233,7 @@ class ModelsWindow(QWidget):
             return None
         finally:
             self._set_downloading(False)
-        self.download_status.setText(self.tr("Downloaded and verified: {0}").format(path))
+        self.download_status.setText(self.tr("Downloaded and verified: {path}").format(path=path))
         await self.refresh()
         return path
 
@@ -246,7 +248,19 @@ class ModelsWindow(QWidget):
         if total:
             self.progress.setMaximum(1000)
             self.progress.setValue(int(1000 * done / total))
-        self.download_status.setText(self.tr("{0} of {1}").format(size_text(done), size_text(total)))
+        now = time.monotonic()
+        if self._rate_start is None:
+            self._rate_start = (now, done)
+        seconds, fetched = now - self._rate_start[0], done - self._rate_start[1]
+        if seconds < 1 or fetched <= 0 or not total:
+            self.download_status.setText(self.tr("{done} of {total}").format(
+                done=size_text(done), total=size_text(total)))
+            return
+        rate = fetched / seconds
+        left = int((total - done) / rate)
+        self.download_status.setText(self.tr("{done} of {total} · {rate}/s · {minutes}:{seconds:02d} left").format(
+            done=size_text(done), total=size_text(total), rate=size_text(int(rate)), minutes=left // 60,
+            seconds=left % 60))
 
     def shutdown(self) -> None:
         """Stop a download (it resumes next time) and the worker threads."""

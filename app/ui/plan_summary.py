@@ -19,7 +19,8 @@ def mib(n: int) -> str:
 
 class PlanSummary(QGroupBox):
     def __init__(self, parent=None):
-        super().__init__("Before loading", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("Before loading"))
         self.estimate_label = QLabel()
         self.estimate_label.setObjectName("estimate")
         self.estimate_label.setWordWrap(True)
@@ -31,7 +32,7 @@ class PlanSummary(QGroupBox):
         self.progress.setRange(0, 0)  # busy: a load has no measurable progress
         self.progress.setMaximumHeight(6)
         self.progress.setTextVisible(False)
-        self.apply_button = QPushButton("Apply")
+        self.apply_button = QPushButton(self.tr("Apply"))
         self.apply_button.setDefault(True)
         self.status_label = QLabel()
         layout = QVBoxLayout(self)
@@ -49,17 +50,25 @@ class PlanSummary(QGroupBox):
         if e is None:
             self.estimate_label.setText("")
         else:
-            fit = (f"<span style='color:{GOOD_COLOR}'>fits</span>" if e.fits
-                   else f"<span style='color:{ERROR_COLOR}'><b>does not fit</b></span>")
-            saving = (f"saves <b>{mib(e.saving_bytes)} ({e.saving_percent:.1f} %)</b>" if e.saving_bytes >= 0
-                      else f"<b>{mib(-e.saving_bytes)} more</b> than f16")
-            self.estimate_label.setText(
-                f"KV cache <b>{mib(e.kv_bytes)}</b> (K {mib(e.k_bytes)} + V {mib(e.v_bytes)}) for "
-                f"{e.n_ctx:,} tokens<br>f16/f16 would take {mib(e.f16_kv_bytes)}: {saving}<br>"
-                f"Total with weights {mib(e.weights_bytes)} and compute ≈{mib(e.compute_bytes)}: "
-                f"<b>{mib(e.total_bytes)}</b>, {mib(e.available_bytes)} available: {fit}"
-            )
-            self.estimate_label.setToolTip(f"KV {e.kv_bytes:,} bytes (K {e.k_bytes:,}, V {e.v_bytes:,})")
+            cache = self.tr("KV cache <b>{kv}</b> (K {k} + V {v}) for {tokens:,} tokens").format(
+                kv=mib(e.kv_bytes), k=mib(e.k_bytes), v=mib(e.v_bytes), tokens=e.n_ctx)
+            if e.saving_bytes >= 0:
+                saving = self.tr("f16/f16 would take {f16}: saves <b>{size} ({percent:.1f} %)</b>").format(
+                    f16=mib(e.f16_kv_bytes), size=mib(e.saving_bytes), percent=e.saving_percent)
+            else:
+                saving = self.tr("f16/f16 would take {f16}: <b>{size} more</b> than f16").format(
+                    f16=mib(e.f16_kv_bytes), size=mib(-e.saving_bytes))
+            if e.fits:
+                total = self.tr("Total with weights {weights} and compute ≈{compute}: <b>{total}</b>, "
+                                "{available} available: <span style='color:{color}'>fits</span>")
+            else:
+                total = self.tr("Total with weights {weights} and compute ≈{compute}: <b>{total}</b>, "
+                                "{available} available: <span style='color:{color}'><b>does not fit</b></span>")
+            total = total.format(weights=mib(e.weights_bytes), compute=mib(e.compute_bytes), total=mib(e.total_bytes),
+                                 available=mib(e.available_bytes), color=GOOD_COLOR if e.fits else ERROR_COLOR)
+            self.estimate_label.setText("<br>".join((cache, saving, total)))
+            self.estimate_label.setToolTip(
+                self.tr("KV {kv:,} bytes (K {k:,}, V {v:,})").format(kv=e.kv_bytes, k=e.k_bytes, v=e.v_bytes))
         if plan.error is not None:
             self.message_label.setStyleSheet(f"color: {ERROR_COLOR};")
             self.message_label.setText(str(plan.error))

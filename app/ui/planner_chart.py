@@ -75,13 +75,13 @@ class PlannerChart(QWidget):
             painter.drawText(QRectF(rect.left() - 56, y - 7, 52, 14), Qt.AlignmentFlag.AlignRight,
                              f"{y_max * f:g} GiB")
         painter.drawText(QRectF(rect.left(), rect.bottom() + 20, rect.width(), 16), Qt.AlignmentFlag.AlignHCenter,
-                         "context length (tokens)")
+                         self.tr("context length (tokens)"))
         if self.available_bytes:
             y = self.position(0, self.available_bytes).y()
             painter.setPen(QPen(AVAILABLE_COLOR, 1.5, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.drawText(QRectF(rect.left() + 4, y - 16, 220, 14), Qt.AlignmentFlag.AlignLeft,
-                             f"available now: {self.available_bytes / GIB:.1f} GiB")
+                             self.tr("available now: {size:.1f} GiB").format(size=self.available_bytes / GIB))
         for i, curve in enumerate(self.curves):
             color = CURVE_COLORS[i % len(CURVE_COLORS)]
             path = QPainterPath()
@@ -99,7 +99,7 @@ class PlannerChart(QWidget):
             painter.setPen(QPen(color, 3))
             painter.drawLine(QPointF(rect.right() + 8, legend_y + 7), QPointF(rect.right() + 22, legend_y + 7))
             painter.setPen(text)
-            reach = tokens_label(curve.largest_ctx) if curve.largest_ctx else "none"
+            reach = tokens_label(curve.largest_ctx) if curve.largest_ctx else self.tr("none")
             painter.drawText(QRectF(rect.right() + 26, legend_y, 92, 14), Qt.AlignmentFlag.AlignLeft,
                              f"{curve.label}: {reach}")
         painter.end()

@@ -3,9 +3,16 @@ list cannot drift from what the keys really do."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+
+def plain_action_text(text: str) -> str:
+    """An action's text without its mnemonic ("&Quit", or "退出(&Q)" as Chinese menus write it) and trailing "…"."""
+    return re.sub(r"\s*\(&[^&)]\)", "", text).replace("&", "").rstrip("…")
 
 
 class ShortcutsDialog(QDialog):
@@ -19,7 +26,7 @@ class ShortcutsDialog(QDialog):
         for action in window.actions():
             keys = action.shortcut()
             if not keys.isEmpty():
-                rows.append((action.text().replace("&", "").rstrip("…"),
+                rows.append((plain_action_text(action.text()),
                              keys.toString(QKeySequence.SequenceFormat.NativeText)))
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels([self.tr("Action"), self.tr("Keys")])

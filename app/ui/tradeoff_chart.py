@@ -98,14 +98,15 @@ class TradeoffChart(QWidget):
             painter.drawText(QRectF(x - 30, rect.bottom() + 4, 60, 14), Qt.AlignmentFlag.AlignHCenter, f"{x_max * fx:g}")
             painter.drawText(QRectF(rect.left() - 60, y - 7, 56, 14), Qt.AlignmentFlag.AlignRight, f"{y_max * fy:.3g}")
         painter.drawText(QRectF(rect.left(), rect.bottom() + 22, rect.width(), 16), Qt.AlignmentFlag.AlignHCenter,
-                         "memory saved against f16/f16 (MiB)")
+                         self.tr("memory saved against f16/f16 (MiB)"))
         painter.save()
         painter.translate(14, rect.center().y())
         painter.rotate(-90)
         painter.drawText(QRectF(-rect.height() / 2, -8, rect.height(), 16), Qt.AlignmentFlag.AlignHCenter,
-                         "quality lost: mean KL divergence")
+                         self.tr("quality lost: mean KL divergence"))
         painter.restore()
-        for value, color, label in ((self.noise_kl, NOISE_COLOR, "noise floor"), (self.budget, BUDGET_COLOR, "budget")):
+        for value, color, label in ((self.noise_kl, NOISE_COLOR, self.tr("noise floor")),
+                                    (self.budget, BUDGET_COLOR, self.tr("budget"))):
             if value is not None and value <= y_max:
                 y = self.position(0, value).y()
                 painter.setPen(QPen(color, 1.5, Qt.PenStyle.DashLine))

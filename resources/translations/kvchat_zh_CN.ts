@@ -1,0 +1,1782 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Banner</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>ChatEngine</name>
+    <message>
+        <source>llama.cpp could not load {model}: {error}</source>
+        <translation>llama.cpp 无法加载 {model}：{error}</translation>
+    </message>
+    <message>
+        <source>No model is loaded. Load a model first.</source>
+        <translation>尚未加载模型。请先加载一个模型。</translation>
+    </message>
+    <message>
+        <source>llama.cpp failed while reading the prompt: {error}</source>
+        <translation>llama.cpp 在读取提示词时出错：{error}</translation>
+    </message>
+    <message>
+        <source>The conversation is {length:,} tokens long, but the context holds {n_ctx:,}. Start a new conversation, shorten it, or load the model with a longer context.</source>
+        <translation>此对话长 {length:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请新建对话、缩短此对话，或以更长的上下文加载模型。</translation>
+    </message>
+    <message>
+        <source>llama.cpp failed while generating: {error}</source>
+        <translation>llama.cpp 在生成时出错：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSession</name>
+    <message>
+        <source>No chat template: continuing the text as plain completion…</source>
+        <translation>没有对话模板：正在以普通文本补全的方式续写…</translation>
+    </message>
+    <message>
+        <source>This conversation is longer than the model&apos;s context: the oldest message was left out of this reply&apos;s prompt (the system prompt and the latest messages are kept). A longer context or a smaller KV cache type keeps more.</source>
+        <translation>这段对话超出了模型的上下文：最早的 1 条消息没有放进这次回复的提示词（系统提示词和最新的消息都会保留）。更长的上下文或更小的 KV 缓存类型能保留更多。</translation>
+    </message>
+    <message>
+        <source>This conversation is longer than the model&apos;s context: the {count} oldest messages were left out of this reply&apos;s prompt (the system prompt and the latest messages are kept). A longer context or a smaller KV cache type keeps more.</source>
+        <translation>这段对话超出了模型的上下文：最早的 {count} 条消息没有放进这次回复的提示词（系统提示词和最新的消息都会保留）。更长的上下文或更小的 KV 缓存类型能保留更多。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>Start a conversation: type below and press Enter.</source>
+        <translation>开始对话：在下方输入内容，然后按 Enter。</translation>
+    </message>
+    <message>
+        <source>Reading the prompt…</source>
+        <translation>正在读取提示词…</translation>
+    </message>
+    <message>
+        <source>Reading the prompt ({tokens:,} tokens)…</source>
+        <translation>正在读取提示词（{tokens:,} 个 token）…</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Cancel edit</source>
+        <translation>取消编辑</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>发送（Enter）</translation>
+    </message>
+    <message>
+        <source>Message  (Enter to send, Shift+Enter for a new line)</source>
+        <translation>输入消息（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <source>Editing an earlier message: sending replaces it and what followed.</source>
+        <translation>正在编辑之前的消息：发送后将替换该消息及其后的全部内容。</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectDialog</name>
+    <message>
+        <source>Connect to a server</source>
+        <translation>连接到服务器</translation>
+    </message>
+    <message>
+        <source>Chat with a model that runs on an OpenAI-compatible server, for models too large for this computer. The usual addresses: llama.cpp&apos;s llama-server http://127.0.0.1:8080 (with --rpc it can spread one model over several machines), llama-cpp-python&apos;s server http://127.0.0.1:8000, Ollama http://127.0.0.1:11434, LM Studio http://127.0.0.1:1234.</source>
+        <translation>与运行在 OpenAI 兼容服务器上的模型对话，适用于本机装不下的大模型。常用地址：llama.cpp 的 llama-server http://127.0.0.1:8080（配合 --rpc 可把一个模型分布到多台机器上），llama-cpp-python 的服务器 http://127.0.0.1:8000，Ollama http://127.0.0.1:11434，LM Studio http://127.0.0.1:1234。</translation>
+    </message>
+    <message>
+        <source>only if the server asks for one</source>
+        <translation>仅在服务器要求时填写</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Connecting to {url}…</source>
+        <translation>正在连接 {url}…</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationFile</name>
+    <message>
+        <source>it is not valid JSON ({error})</source>
+        <translation>它不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>it is not a KV Chat conversation (no &quot;format&quot;: &quot;kvchat-conversation&quot;)</source>
+        <translation>它不是 KV Chat 对话（缺少 &quot;format&quot;: &quot;kvchat-conversation&quot;）</translation>
+    </message>
+    <message>
+        <source>it was written by a newer KV Chat (format version {version})</source>
+        <translation>它由更新版本的 KV Chat 写入（格式版本 {version}）</translation>
+    </message>
+    <message>
+        <source>a message has a role other than user, assistant or system</source>
+        <translation>有消息的角色不是 user、assistant 或 system</translation>
+    </message>
+    <message>
+        <source>Imported conversation</source>
+        <translation>导入的对话</translation>
+    </message>
+    <message>
+        <source>a message is incomplete ({error})</source>
+        <translation>有消息不完整（{error}）</translation>
+    </message>
+    <message>
+        <source>it holds no &quot;## You&quot; or &quot;## Assistant&quot; sections</source>
+        <translation>文件中没有“## You”或“## Assistant”段落</translation>
+    </message>
+    <message>
+        <source>it cannot be read ({error})</source>
+        <translation>无法读取该文件（{error}）</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationFiles</name>
+    <message>
+        <source>Markdown</source>
+        <translation>Markdown 文件</translation>
+    </message>
+    <message>
+        <source>KV Chat conversation</source>
+        <translation>KV Chat 对话</translation>
+    </message>
+    <message>
+        <source>conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Export conversation</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <source>Import conversation</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>对话文件</translation>
+    </message>
+    <message>
+        <source>The conversation could not be exported: {error}</source>
+        <translation>无法导出对话：{error}</translation>
+    </message>
+    <message>
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+    <message>
+        <source>{name} cannot be imported: {error}</source>
+        <translation>无法导入 {name}：{error}</translation>
+    </message>
+    <message>
+        <source>Imported {name}</source>
+        <translation>已导入 {name}</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>New conversation</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <source>New conversation (Ctrl+N)</source>
+        <translation>新建对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <source>Search titles</source>
+        <translation>搜索标题</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete “{title}” and all its messages?</source>
+        <translation>要删除“{title}”及其全部消息吗？</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSettings</name>
+    <message>
+        <source>Optional: how the assistant should behave in this conversation.</source>
+        <translation>可选：说明助手在此对话中应如何表现。</translation>
+    </message>
+    <message>
+        <source>0 always picks the likeliest token</source>
+        <translation>为 0 时总是选择可能性最高的 token</translation>
+    </message>
+    <message>
+        <source>keep the smallest set of tokens whose probability adds up to this</source>
+        <translation>保留累计概率达到此值的最小 token 集合</translation>
+    </message>
+    <message>
+        <source>keep only the k likeliest tokens (0 = all)</source>
+        <translation>只保留可能性最高的 k 个 token（0 = 全部）</translation>
+    </message>
+    <message>
+        <source>drop tokens less likely than this fraction of the likeliest</source>
+        <translation>舍弃概率低于“最高概率 × 此值”的 token</translation>
+    </message>
+    <message>
+        <source>discourage repeating recent tokens (1 = off)</source>
+        <translation>抑制重复最近出现过的 token（1 = 关闭）</translation>
+    </message>
+    <message>
+        <source>the longest reply, in tokens</source>
+        <translation>回复的最大长度（以 token 计）</translation>
+    </message>
+    <message>
+        <source>the same seed and settings give the same reply</source>
+        <translation>相同的种子和设置会生成相同的回复</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Defaults</source>
+        <translation>恢复默认</translation>
+    </message>
+    <message>
+        <source>Saved with this conversation; used from the next reply on.</source>
+        <translation>随此对话保存，从下一条回复开始生效。</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationStore</name>
+    <message>
+        <source>New conversation</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} is damaged.</source>
+        <translation>对话数据库 {path} 已损坏。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} cannot be opened: {error}</source>
+        <translation>无法打开对话数据库 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>Saving to {path} failed: {error}</source>
+        <translation>保存到 {path} 失败：{error}</translation>
+    </message>
+    <message>
+        <source>Saving the message to {path} failed: {error}</source>
+        <translation>无法将消息保存到 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>The conversation database was damaged. It was kept as {name} and a new one was started.</source>
+        <translation>对话数据库已损坏。原文件已保留为 {name}，并已新建一个数据库。</translation>
+    </message>
+    <message>
+        <source>Conversations cannot be saved ({reason}). This window keeps them until it closes; check that {folder} is writable and that no other KV Chat uses it.</source>
+        <translation>无法保存对话（{reason}）。在此窗口关闭之前，对话会一直保留；请检查 {folder} 是否可写，以及是否有另一个 KV Chat 正在使用它。</translation>
+    </message>
+</context>
+<context>
+    <name>EngineError</name>
+    <message>
+        <source>{message}
+llama.cpp said:
+{log}</source>
+        <translation>{message}
+llama.cpp 的输出：
+{log}</translation>
+    </message>
+</context>
+<context>
+    <name>EngineHost</name>
+    <message>
+        <source>The engine has been shut down.</source>
+        <translation>引擎已关闭。</translation>
+    </message>
+    <message>
+        <source>{error}
+The previous model was loaded again.</source>
+        <translation>{error}
+已重新加载之前的模型。</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryFit</name>
+    <message>
+        <source>This conversation needs {needed:,} tokens with room for the reply, but the context holds {n_ctx:,}. Start a new conversation, load the model with a longer context, or let the oldest messages be left out (KV cache → Context).</source>
+        <translation>此对话（加上为回复预留的空间）需要 {needed:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请新建对话、以更长的上下文加载模型，或允许省略最早的消息（KV 缓存 → 上下文）。</translation>
+    </message>
+    <message>
+        <source>This conversation needs {needed:,} tokens with room for the reply, but the context holds {n_ctx:,}. Start a new conversation, or load the model with a longer context.</source>
+        <translation>此对话（加上为回复预留的空间）需要 {needed:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请新建对话，或以更长的上下文加载模型。</translation>
+    </message>
+    <message>
+        <source>The last message alone needs {needed:,} tokens with room for the reply, but the context holds {n_ctx:,}. Shorten it, or load the model with a longer context.</source>
+        <translation>仅最后一条消息（加上为回复预留的空间）就需要 {needed:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请缩短这条消息，或以更长的上下文加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>KvLab</name>
+    <message>
+        <source>writing the reference text</source>
+        <translation>正在生成参考文本</translation>
+    </message>
+    <message>
+        <source>{pair}: {done} of {total} tokens</source>
+        <translation>{pair}：{done} / {total} 个 token</translation>
+    </message>
+    <message>
+        <source>{pair}: generation speed</source>
+        <translation>{pair}：生成速度</translation>
+    </message>
+    <message>
+        <source>The reference text is too short to measure: it needs at least a few dozen tokens.</source>
+        <translation>参考文本太短，无法测量：至少需要几十个 token。</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not create a measuring context: {error}</source>
+        <translation>llama.cpp 无法创建用于测量的上下文：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>KvPanel</name>
+    <message>
+        <source>Quality</source>
+        <translation>质量优先</translation>
+    </message>
+    <message>
+        <source>Balanced</source>
+        <translation>均衡</translation>
+    </message>
+    <message>
+        <source>Long context</source>
+        <translation>长上下文</translation>
+    </message>
+    <message>
+        <source>Maximum context</source>
+        <translation>最长上下文</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>On exactly when V is quantized (required there); off otherwise, as it slows an f16 cache on CPU.</source>
+        <translation>仅在 V 量化时开启（此时必须开启）；否则关闭，因为它会在 CPU 上拖慢 f16 缓存。</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>Always on. A quantized V cache needs it.</source>
+        <translation>始终开启。量化的 V 缓存需要它。</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Always off. Only f32, f16 and bf16 V caches work without it.</source>
+        <translation>始终关闭。不开启时，V 缓存只能使用 f32、f16 或 bf16。</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>打开…</translation>
+    </message>
+    <message>
+        <source>Open a .gguf model file (or drop one on the window)</source>
+        <translation>打开 .gguf 模型文件（或将文件拖放到窗口上）</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>KV cache precision</source>
+        <translation>KV 缓存精度</translation>
+    </message>
+    <message>
+        <source>K (keys)</source>
+        <translation>K（键）</translation>
+    </message>
+    <message>
+        <source>V (values)</source>
+        <translation>V（值）</translation>
+    </message>
+    <message>
+        <source>Measure the quality cost in the KV lab…</source>
+        <translation>在 KV 实验室中测量质量损失…</translation>
+    </message>
+    <message>
+        <source>Compare each precision with f16 on this model (Ctrl+L)</source>
+        <translation>在此模型上将各精度与 f16 对比（Ctrl+L）</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <source>Compact sliding-window cache</source>
+        <translation>紧凑滑动窗口缓存</translation>
+    </message>
+    <message>
+        <source>Leave out the oldest messages, and say so</source>
+        <translation>省略最早的消息，并给出提示</translation>
+    </message>
+    <message>
+        <source>Stop and tell me</source>
+        <translation>停止并提示我</translation>
+    </message>
+    <message>
+        <source>The system prompt and the latest messages are always kept.</source>
+        <translation>系统提示词和最新的消息始终保留。</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>长度</translation>
+    </message>
+    <message>
+        <source>Flash attention</source>
+        <translation>Flash Attention</translation>
+    </message>
+    <message>
+        <source>When a chat outgrows it</source>
+        <translation>对话超出上下文时</translation>
+    </message>
+    <message>
+        <source>{name}  ({bits:g} bits)</source>
+        <translation>{name}  ({bits:g} 位)</translation>
+    </message>
+    <message>
+        <source>Auto: on, because V is quantized. It is required for a quantized V and slows an f16 cache on CPU.</source>
+        <translation>自动：开启，因为 V 已量化。量化的 V 必须开启它，而它会在 CPU 上拖慢 f16 缓存。</translation>
+    </message>
+    <message>
+        <source>Auto: off, because V is not quantized. It is required for a quantized V and slows an f16 cache on CPU.</source>
+        <translation>自动：关闭，因为 V 未量化。量化的 V 必须开启它，而它会在 CPU 上拖慢 f16 缓存。</translation>
+    </message>
+    <message>
+        <source>trained on {tokens:,} tokens</source>
+        <translation>训练上下文 {tokens:,} token</translation>
+    </message>
+    <message>
+        <source>sliding window {tokens}</source>
+        <translation>滑动窗口 {tokens}</translation>
+    </message>
+    <message>
+        <source>chat template</source>
+        <translation>带聊天模板</translation>
+    </message>
+    <message>
+        <source>no chat template: plain completion</source>
+        <translation>无聊天模板：纯文本补全</translation>
+    </message>
+    <message>
+        <source>Keep only the last {tokens:,} tokens for the {layers} sliding-window layers: {compact} instead of {full} here. Editing far back then re-reads the prompt.</source>
+        <translation>{layers} 个滑动窗口层只保留最后 {tokens:,} 个 token：此处占用 {compact}，而不是 {full}。之后编辑较早的消息时会重新读取提示词。</translation>
+    </message>
+    <message>
+        <source>Longest context that fits in memory now: {reach}</source>
+        <translation>当前内存可容纳的最长上下文：{reach}</translation>
+    </message>
+    <message>
+        <source>{type:&gt;7}: {tokens:,} tokens ({size:,.1f} MiB at this length)</source>
+        <translation>{type:&gt;7}：{tokens:,} token（此长度下为 {size:,.1f} MiB）</translation>
+    </message>
+    <message>
+        <source>Loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>Apply to reload with these settings</source>
+        <translation>应用后将按这些设置重新加载</translation>
+    </message>
+</context>
+<context>
+    <name>KvTypes</name>
+    <message>
+        <source>{type} stores blocks of {block} values, which do not divide a row of {row}. Choose f16, bf16 or f32 for this model.</source>
+        <translation>{type} 按每块 {block} 个值存储，无法整除长度为 {row} 的行。请为此模型选择 f16、bf16 或 f32。</translation>
+    </message>
+    <message>
+        <source>32-bit floats: twice the memory of f16 for no gain; for debugging only.</source>
+        <translation>32 位浮点：内存是 f16 的两倍，却毫无收益；仅用于调试。</translation>
+    </message>
+    <message>
+        <source>16-bit floats: llama.cpp&apos;s default and the reference for quality.</source>
+        <translation>16 位浮点：llama.cpp 的默认类型，也是衡量质量的基准。</translation>
+    </message>
+    <message>
+        <source>16-bit brain floats: same memory as f16, wider range, coarser steps.</source>
+        <translation>16 位 brain float：内存与 f16 相同，数值范围更大，精度更粗。</translation>
+    </message>
+    <message>
+        <source>8-bit: about half of f16; the loss is usually too small to notice.</source>
+        <translation>8 位：约为 f16 的一半；损失通常小到难以察觉。</translation>
+    </message>
+    <message>
+        <source>5-bit with offset: 38% of f16; a small loss.</source>
+        <translation>5 位带偏移：f16 的 38%；损失较小。</translation>
+    </message>
+    <message>
+        <source>5-bit: 34% of f16; a small loss.</source>
+        <translation>5 位：f16 的 34%；损失较小。</translation>
+    </message>
+    <message>
+        <source>4-bit with offset: 31% of f16; a loss some models show.</source>
+        <translation>4 位带偏移：f16 的 31%；部分模型会出现可见的损失。</translation>
+    </message>
+    <message>
+        <source>4-bit: 28% of f16, the smallest; on K the loss is model-dependent.</source>
+        <translation>4 位：f16 的 28%，最小；用于 K 时损失因模型而异。</translation>
+    </message>
+    <message>
+        <source>4-bit non-linear: the size of q4_0 with a finer value grid.</source>
+        <translation>4 位非线性：大小与 q4_0 相同，取值网格更精细。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a KV cache type llama.cpp can use safely. Choose one of: {types}.</source>
+        <translation>“{name}”不是 llama.cpp 可以安全使用的 KV 缓存类型。请从以下类型中选择：{types}。</translation>
+    </message>
+    <message>
+        <source>ggml type id {id} is not one of the nine KV cache types.</source>
+        <translation>ggml 类型编号 {id} 不属于这九种 KV 缓存类型。</translation>
+    </message>
+</context>
+<context>
+    <name>LabWindow</name>
+    <message>
+        <source>K / V</source>
+        <translation>K / V</translation>
+    </message>
+    <message>
+        <source>FA</source>
+        <translation>FA</translation>
+    </message>
+    <message>
+        <source>KV MiB</source>
+        <translation>KV MiB</translation>
+    </message>
+    <message>
+        <source>saving %</source>
+        <translation>节省 %</translation>
+    </message>
+    <message>
+        <source>KL mean</source>
+        <translation>KL 均值</translation>
+    </message>
+    <message>
+        <source>KL p99</source>
+        <translation>KL p99</translation>
+    </message>
+    <message>
+        <source>top-1 %</source>
+        <translation>top-1 一致 %</translation>
+    </message>
+    <message>
+        <source>PPL ratio</source>
+        <translation>困惑度比</translation>
+    </message>
+    <message>
+        <source>prompt tok/s</source>
+        <translation>提示词 tok/s</translation>
+    </message>
+    <message>
+        <source>gen tok/s</source>
+        <translation>生成 tok/s</translation>
+    </message>
+    <message>
+        <source>built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>KV lab</source>
+        <translation>KV 实验室</translation>
+    </message>
+    <message>
+        <source>Built-in text (the model&apos;s own continuation, English and Chinese)</source>
+        <translation>内置文本（模型自己的续写，含英文和中文）</translation>
+    </message>
+    <message>
+        <source>This conversation</source>
+        <translation>当前对话</translation>
+    </message>
+    <message>
+        <source>A text file…</source>
+        <translation>文本文件…</translation>
+    </message>
+    <message>
+        <source>Presets: q8_0/q8_0, q8_0/q4_0, q4_0/q4_0</source>
+        <translation>预设：q8_0/q8_0、q8_0/q4_0、q4_0/q4_0</translation>
+    </message>
+    <message>
+        <source>All 81 K/V pairs (minutes)</source>
+        <translation>全部 81 种 K/V 组合（需数分钟）</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>测量</translation>
+    </message>
+    <message>
+        <source>Compares each cache with f16/f16 on the same tokens (as llama-perplexity --kl-divergence does). Results are kept per model, so a second look is instant.</source>
+        <translation>在相同的 token 上将每种缓存与 f16/f16 对比（与 llama-perplexity --kl-divergence 的做法相同）。结果按模型保存，再次查看时立即显示。</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Pairs</source>
+        <translation>组合</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>The mean KL divergence you accept (f16/f16 is 0; the noise floor is typical)</source>
+        <translation>可接受的平均 KL 散度（f16/f16 为 0；噪声基线是常见的取值）</translation>
+    </message>
+    <message>
+        <source>Use in the KV panel</source>
+        <translation>在 KV 面板中使用</translation>
+    </message>
+    <message>
+        <source>Quality budget (mean KL)</source>
+        <translation>质量预算（平均 KL）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Memory planner&lt;/b&gt;: total memory against context length, and the longest context each cache fits in the memory available now</source>
+        <translation>&lt;b&gt;内存规划&lt;/b&gt;：总内存随上下文长度的变化，以及每种缓存在当前可用内存中能容纳的最长上下文</translation>
+    </message>
+    <message>
+        <source>Load a model first.</source>
+        <translation>请先加载模型。</translation>
+    </message>
+    <message>
+        <source>Measuring… the chat waits until this finishes.</source>
+        <translation>正在测量…完成之前对话将暂停。</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>A text to score</source>
+        <translation>选择要评分的文本</translation>
+    </message>
+    <message>
+        <source>Text (*.txt *.md)</source>
+        <translation>文本 (*.txt *.md)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>File: {path}</source>
+        <translation>文件：{path}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tokens of {source} text scored in {seconds:.0f} s, {cached} from the cache. KV bytes priced at {n_ctx:,} tokens.</source>
+        <translation>
+            <numerusform>已对“{source}”文本的 %n 个 token 完成评分，用时 {seconds:.0f} s，其中 {cached} 组结果来自缓存。KV 字节数按 {n_ctx:,} 个 token 计算。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tokens of {source} text scored in {seconds:.0f} s. KV bytes priced at {n_ctx:,} tokens.</source>
+        <translation>
+            <numerusform>已对“{source}”文本的 %n 个 token 完成评分，用时 {seconds:.0f} s。KV 字节数按 {n_ctx:,} 个 token 计算。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{pair} (reference)</source>
+        <translation>{pair}（参考）</translation>
+    </message>
+    <message>
+        <source>{pair} (noise floor)</source>
+        <translation>{pair}（噪声基线）</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %). It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available (trained on {trained}).</source>
+        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时为 {size:,.1f} MiB（节省 {percent:.0f} %）。在可用的 {available:.1f} GiB 内存中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token（训练上下文为 {trained}）。</translation>
+    </message>
+    <message>
+        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %). It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available.</source>
+        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时为 {size:,.1f} MiB（节省 {percent:.0f} %）。在可用的 {available:.1f} GiB 内存中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token。</translation>
+    </message>
+</context>
+<context>
+    <name>LoadConfig</name>
+    <message>
+        <source>Flash attention must be one of {modes}, not &apos;{mode}&apos;.</source>
+        <translation>Flash Attention 只能取 {modes} 之一，不能是“{mode}”。</translation>
+    </message>
+    <message>
+        <source>The context length must be a whole number of tokens, not {value}.</source>
+        <translation>上下文长度必须是整数个 token，不能是 {value}。</translation>
+    </message>
+    <message>
+        <source>The context length must be at least 1 token; {asked} was asked for.</source>
+        <translation>上下文长度至少为 1 个 token，而设置的是 {asked}。</translation>
+    </message>
+    <message>
+        <source>The context length can be at most {max:,} tokens; {asked:,} was asked for.</source>
+        <translation>上下文长度最多为 {max:,} 个 token，而设置的是 {asked:,}。</translation>
+    </message>
+    <message>
+        <source>{kind} cache type {type} packs {block} values per block, which does not divide this model&apos;s head size of {head_dim}. Choose f16, bf16 or f32 for {kind}.</source>
+        <translation>{kind} 缓存类型 {type} 每块打包 {block} 个值，无法整除此模型的注意力头大小 {head_dim}。请为 {kind} 选择 f16、bf16 或 f32。</translation>
+    </message>
+    <message>
+        <source>{file} holds only a vocabulary, no weights: it cannot generate text.</source>
+        <translation>{file} 只包含词表，没有权重，无法生成文本。</translation>
+    </message>
+    <message>
+        <source>A {type} V cache needs flash attention: without it llama.cpp stores V transposed, which only f32, f16 and bf16 support. Set flash attention to auto or on, or choose f16 for V.</source>
+        <translation>{type} 类型的 V 缓存需要开启 Flash Attention：关闭时 llama.cpp 会转置存储 V，而只有 f32、f16 和 bf16 支持转置存储。请将 Flash Attention 设为“自动”或“开启”，或将 V 改为 f16。</translation>
+    </message>
+    <message>
+        <source>The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.</source>
+        <translation>上下文按 llama.cpp 的分配方式向上取整为 {n_ctx:,} 个 token。</translation>
+    </message>
+    <message>
+        <source>{n_ctx:,} tokens is beyond the {trained:,} this model was trained on; replies usually degrade past that point.</source>
+        <translation>{n_ctx:,} 个 token 超出了此模型的训练上下文（{trained:,}）；超过这一长度后，回复质量通常会下降。</translation>
+    </message>
+    <message>
+        <source>With flash attention on, llama.cpp converts an f32 cache to f16 before attention: the results equal f16 at twice the memory.</source>
+        <translation>开启 Flash Attention 时，llama.cpp 会在计算注意力前把 f32 缓存转换为 f16：结果与 f16 完全相同，内存占用却是它的两倍。</translation>
+    </message>
+    <message>
+        <source>This model has no sliding-window layers; the compact window setting has no effect.</source>
+        <translation>此模型没有滑动窗口层，紧凑窗口缓存设置不起作用。</translation>
+    </message>
+    <message>
+        <source>The KV estimate is approximate: {note}.</source>
+        <translation>KV 估算值仅为近似：{note}。</translation>
+    </message>
+    <message>
+        <source>{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB (KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB), but only {available:,.0f} MiB is available. Choose a shorter context or a smaller cache type.</source>
+        <translation>{n_ctx:,} 个 token、K {type_k} / V {type_v} 约需 {total:,.0f} MiB（KV 缓存 {kv:,.1f} MiB，权重 {weights:,.0f} MiB，计算 {compute:,.0f} MiB），但可用内存只有 {available:,.0f} MiB。请选择更短的上下文或更小的缓存类型。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>No model: open a .gguf file (File → Open model…)</source>
+        <translation>没有模型：请打开一个 .gguf 文件（文件 → 打开模型…）</translation>
+    </message>
+    <message>
+        <source>The KV lab is measuring; the chat waits until it finishes.</source>
+        <translation>KV 实验室正在测量；对话将在测量结束后继续。</translation>
+    </message>
+    <message>
+        <source>The KV lab is measuring…</source>
+        <translation>KV 实验室正在测量…</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>Load failed: the previous model is still loaded</source>
+        <translation>加载失败：之前的模型仍在使用</translation>
+    </message>
+    <message>
+        <source>Load failed</source>
+        <translation>加载失败</translation>
+    </message>
+    <message>
+        <source>{model} has no chat template (it is probably a base model): your messages are continued as plain text, not answered as a chat.</source>
+        <translation>{model} 没有对话模板（可能是基础模型）：你的消息会被当作普通文本续写，而不是以对话方式回答。</translation>
+    </message>
+    <message>
+        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention on · loaded in {seconds:.1f} s</source>
+        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 开启 · 加载用时 {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention off · loaded in {seconds:.1f} s</source>
+        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 关闭 · 加载用时 {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <source>Open a GGUF model</source>
+        <translation>打开 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Settings could not be saved to {path}: {reason}</source>
+        <translation>无法将设置保存到 {path}：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>MarkdownRenderer</name>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Copy code</source>
+        <translation>复制代码</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryGauge</name>
+    <message>
+        <source>&lt;b&gt;Memory&lt;/b&gt;</source>
+        <translation>&lt;b&gt;内存&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>at f16</source>
+        <translation>f16 时</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>no model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>K ({type_k}) {k_bytes:,} bytes
+V ({type_v}) {v_bytes:,} bytes</source>
+        <translation>K ({type_k}) {k_bytes:,} 字节
+V ({type_v}) {v_bytes:,} 字节</translation>
+    </message>
+    <message>
+        <source>{bytes:,} bytes</source>
+        <translation>{bytes:,} 字节</translation>
+    </message>
+    <message>
+        <source>{bytes:,} bytes, as llama.cpp allocated them</source>
+        <translation>{bytes:,} 字节，即 llama.cpp 实际分配的大小</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&apos;color:{color}&apos;&gt;&lt;b&gt;saves {size} ({percent:.1f} %)&lt;/b&gt;&lt;/span&gt; with K {type_k} / V {type_v}</source>
+        <translation>K {type_k} / V {type_v}：&lt;span style=&apos;color:{color}&apos;&gt;&lt;b&gt;节省 {size}（{percent:.1f} %）&lt;/b&gt;&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>uses {size} more than f16</source>
+        <translation>比 f16 多占用 {size}</translation>
+    </message>
+    <message>
+        <source>cells holding the conversation</source>
+        <translation>存放对话的单元</translation>
+    </message>
+    <message>
+        <source>{used:,} / {total:,} tokens</source>
+        <translation>{used:,} / {total:,} token</translation>
+    </message>
+    <message>
+        <source>{used:,} / {total:,} cells</source>
+        <translation>{used:,} / {total:,} 单元</translation>
+    </message>
+    <message>
+        <source>Process {size}</source>
+        <translation>进程 {size}</translation>
+    </message>
+    <message>
+        <source>weights {size}</source>
+        <translation>权重 {size}</translation>
+    </message>
+    <message>
+        <source>compute buffer {size}</source>
+        <translation>计算缓冲区 {size}</translation>
+    </message>
+    <message>
+        <source>free {size:.1f} GiB</source>
+        <translation>可用 {size:.1f} GiB</translation>
+    </message>
+</context>
+<context>
+    <name>Menus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;New conversation</source>
+        <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Open model…</source>
+        <translation>打开模型(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Models on this computer and downloads…</source>
+        <translation>本机模型与下载(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export conversation…</source>
+        <translation>导出对话(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import conversation…</source>
+        <translation>导入对话(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Stop reply</source>
+        <translation>停止回复(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate reply</source>
+        <translation>重新生成回复(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Write a &amp;message</source>
+        <translation>输入消息(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Find a conversation</source>
+        <translation>查找对话(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt conversation</source>
+        <translation>下一个对话(&amp;X)</translation>
+    </message>
+    <message>
+        <source>&amp;Previous conversation</source>
+        <translation>上一个对话(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Re&amp;name conversation</source>
+        <translation>重命名对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <source>KV &amp;lab…</source>
+        <translation>KV 实验室(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Connect to a server…</source>
+        <translation>连接到服务器(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens</source>
+        <translation>{tokens} 个 token</translation>
+    </message>
+    <message>
+        <source>first token {seconds:.2f} s</source>
+        <translation>首个 token {seconds:.2f} s</translation>
+    </message>
+    <message>
+        <source>prompt {prompt_tokens}, {cached_tokens} cached</source>
+        <translation>提示词 {prompt_tokens}，已缓存 {cached_tokens}</translation>
+    </message>
+    <message>
+        <source>prompt {prompt_tokens}</source>
+        <translation>提示词 {prompt_tokens}</translation>
+    </message>
+    <message>
+        <source>K {type_k} / V {type_v}</source>
+        <translation>K {type_k} / V {type_v}</translation>
+    </message>
+    <message>
+        <source>{count} oldest messages left out</source>
+        <translation>已略去最早的 {count} 条消息</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>max tokens reached</source>
+        <translation>已达最大 token 数</translation>
+    </message>
+    <message>
+        <source>context full</source>
+        <translation>上下文已满</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy this message as Markdown</source>
+        <translation>以 Markdown 格式复制此消息</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Edit this message and resend from here</source>
+        <translation>编辑此消息并从此处重新发送</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Write this reply again</source>
+        <translation>重新生成此回复</translation>
+    </message>
+</context>
+<context>
+    <name>ModelDownload</name>
+    <message>
+        <source>There is no repository &apos;{repo}&apos; (or it is private: give a token).</source>
+        <translation>不存在仓库“{repo}”（也可能是私有仓库：请提供访问令牌）。</translation>
+    </message>
+    <message>
+        <source>The hub could not be reached: {error}</source>
+        <translation>无法连接到 Hub：{error}</translation>
+    </message>
+    <message>
+        <source>The download was cancelled; starting it again continues where it stopped.</source>
+        <translation>下载已取消；重新开始下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>&apos;{file}&apos; is not in {repo}.</source>
+        <translation>{repo} 中没有“{file}”。</translation>
+    </message>
+    <message>
+        <source>The download failed: {error}. Starting it again continues where it stopped.</source>
+        <translation>下载失败：{error}。重新开始下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged (SHA-256 {actual}… is not the hub&apos;s {expected}…); it was deleted. Download it again.</source>
+        <translation>{file} 下载后已损坏（SHA-256 为 {actual}…，与 Hub 上的 {expected}… 不符），已将其删除。请重新下载。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelFile</name>
+    <message>
+        <source>the file ends at byte {size}, inside its header: it is truncated.</source>
+        <translation>文件在第 {size} 字节处就结束了，尚在文件头之内：文件不完整。</translation>
+    </message>
+    <message>
+        <source>the header holds an unknown value type {type}: the file is damaged.</source>
+        <translation>文件头包含未知的值类型 {type}：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>the header holds a nested array too long to read: the file is damaged.</source>
+        <translation>文件头包含一个过长而无法读取的嵌套数组：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>tensor &apos;{name}&apos; uses ggml type {type}, which this version does not know.</source>
+        <translation>张量“{name}”使用了此版本无法识别的 ggml 类型 {type}。</translation>
+    </message>
+    <message>
+        <source>the file is empty.</source>
+        <translation>文件为空。</translation>
+    </message>
+    <message>
+        <source>the file does not exist.</source>
+        <translation>文件不存在。</translation>
+    </message>
+    <message>
+        <source>this is a folder, not a model file.</source>
+        <translation>这是一个文件夹，不是模型文件。</translation>
+    </message>
+    <message>
+        <source>the file cannot be read: permission denied.</source>
+        <translation>无法读取文件：权限不足。</translation>
+    </message>
+    <message>
+        <source>the file cannot be read: {reason}.</source>
+        <translation>无法读取文件：{reason}。</translation>
+    </message>
+    <message>
+        <source>it is not a GGUF model (the file starts with {head}, a GGUF file starts with b&apos;GGUF&apos;).</source>
+        <translation>它不是 GGUF 模型（文件以 {head} 开头，而 GGUF 文件以 b&apos;GGUF&apos; 开头）。</translation>
+    </message>
+    <message>
+        <source>it is GGUF version {version}; only versions 2 and 3 are supported.</source>
+        <translation>文件为 GGUF 第 {version} 版；仅支持第 2 版和第 3 版。</translation>
+    </message>
+    <message>
+        <source>its header claims an impossible number of entries: the file is damaged.</source>
+        <translation>文件头声明的条目数不可能成立：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>tensor &apos;{name}&apos; claims {dims} dimensions: the file is damaged.</source>
+        <translation>张量“{name}”声称有 {dims} 个维度：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>its data alignment is not a power of two: the file is damaged.</source>
+        <translation>其数据对齐值不是 2 的幂：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>it is truncated: its tensors need {needed:,} bytes but the file has {size:,} ({missing:,} missing). Download it again.</source>
+        <translation>文件不完整：其张量需要 {needed:,} 字节，但文件只有 {size:,} 字节（缺少 {missing:,} 字节）。请重新下载。</translation>
+    </message>
+    <message>
+        <source>&apos;{key}&apos; lists {listed} layers but the model has {layers}.</source>
+        <translation>“{key}”列出了 {listed} 层，但模型有 {layers} 层。</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>type {number}</source>
+        <translation>类型 {number}</translation>
+    </message>
+    <message>
+        <source>its header lacks &apos;{key}&apos;, which llama.cpp needs to load it.</source>
+        <translation>文件头缺少“{key}”，而 llama.cpp 需要它才能加载此模型。</translation>
+    </message>
+    <message>
+        <source>its &apos;general.architecture&apos; is not a name: the file is damaged.</source>
+        <translation>其“general.architecture”不是有效名称：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>it declares no layers: it is not a language model llama.cpp can run.</source>
+        <translation>文件未声明任何层：它不是 llama.cpp 能运行的语言模型。</translation>
+    </message>
+    <message>
+        <source>llama.cpp keeps a special cache for &apos;{arch}&apos; (recurrent, latent or shared layers)</source>
+        <translation>llama.cpp 会为“{arch}”使用一种特殊缓存（循环层、潜在注意力层或共享层）</translation>
+    </message>
+    <message>
+        <source>the sliding-window layer pattern of &apos;{arch}&apos; is not known here</source>
+        <translation>本应用不了解“{arch}”的滑动窗口层分布</translation>
+    </message>
+    <message>
+        <source>sliding-window layers use their own head size</source>
+        <translation>滑动窗口层使用单独的注意力头大小</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>{path}: the file does not exist.</source>
+        <translation>{path}：文件不存在。</translation>
+    </message>
+    <message>
+        <source>{path}: the file cannot be read: {reason}.</source>
+        <translation>{path}：无法读取文件：{reason}。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelLibrary</name>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsWindow</name>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Filter by name, source or architecture</source>
+        <translation>按名称、来源或架构筛选</translation>
+    </message>
+    <message>
+        <source>Look again</source>
+        <translation>重新查找</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Trained context</source>
+        <translation>训练上下文</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>On this computer: LM Studio, Hugging Face cache, GPT4All, Ollama and KV Chat</source>
+        <translation>本机：LM Studio、Hugging Face 缓存、GPT4All、Ollama 和 KV Chat</translation>
+    </message>
+    <message>
+        <source>owner/repository, e.g. bartowski/Qwen2.5-7B-Instruct-GGUF</source>
+        <translation>所有者/仓库，例如 bartowski/Qwen2.5-7B-Instruct-GGUF</translation>
+    </message>
+    <message>
+        <source>only for private or gated repositories</source>
+        <translation>仅私有或受限仓库需要</translation>
+    </message>
+    <message>
+        <source>List GGUF files</source>
+        <translation>列出 GGUF 文件</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Files are saved in {folder}</source>
+        <translation>文件保存在 {folder}</translation>
+    </message>
+    <message>
+        <source>Download from a Hugging Face repository</source>
+        <translation>从 Hugging Face 仓库下载</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Hub 地址</translation>
+    </message>
+    <message>
+        <source>Access token</source>
+        <translation>访问令牌</translation>
+    </message>
+    <message>
+        <source>Looking…</source>
+        <translation>正在查找…</translation>
+    </message>
+    <message>
+        <source>unreadable: {error}</source>
+        <translation>无法读取：{error}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n models found</source>
+        <translation>
+            <numerusform>找到 %n 个模型</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No GGUF models found in the usual places. Download one below, or open any .gguf file with File → Open model.</source>
+        <translation>常用位置中没有找到 GGUF 模型。请在下方下载，或通过“文件 → 打开模型”打开任意 .gguf 文件。</translation>
+    </message>
+    <message>
+        <source>Write the repository as owner/name.</source>
+        <translation>请按“所有者/名称”的格式填写仓库。</translation>
+    </message>
+    <message>
+        <source>Asking {address}…</source>
+        <translation>正在查询 {address}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n GGUF files in {repo}</source>
+        <translation>
+            <numerusform>{repo} 中有 %n 个 GGUF 文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{repo} holds no GGUF files.</source>
+        <translation>{repo} 中没有 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Downloaded and verified: {path}</source>
+        <translation>已下载并校验：{path}</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <source>{done} of {total} · {rate}/s · {minutes}:{seconds:02d} left</source>
+        <translation>{done} / {total} · {rate}/s · 剩余 {minutes}:{seconds:02d}</translation>
+    </message>
+</context>
+<context>
+    <name>PlanSummary</name>
+    <message>
+        <source>Before loading</source>
+        <translation>加载前</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>KV cache &lt;b&gt;{kv}&lt;/b&gt; (K {k} + V {v}) for {tokens:,} tokens</source>
+        <translation>{tokens:,} 个 token 的 KV 缓存：&lt;b&gt;{kv}&lt;/b&gt;（K {k} + V {v}）</translation>
+    </message>
+    <message>
+        <source>f16/f16 would take {f16}: saves &lt;b&gt;{size} ({percent:.1f} %)&lt;/b&gt;</source>
+        <translation>f16/f16 需要 {f16}：节省 &lt;b&gt;{size}（{percent:.1f} %）&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>f16/f16 would take {f16}: &lt;b&gt;{size} more&lt;/b&gt; than f16</source>
+        <translation>f16/f16 需要 {f16}：比 f16 &lt;b&gt;多 {size}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Total with weights {weights} and compute ≈{compute}: &lt;b&gt;{total}&lt;/b&gt;, {available} available: &lt;span style=&apos;color:{color}&apos;&gt;fits&lt;/span&gt;</source>
+        <translation>总计（含权重 {weights} 和计算 ≈{compute}）：&lt;b&gt;{total}&lt;/b&gt;，可用 {available}：&lt;span style=&apos;color:{color}&apos;&gt;内存足够&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>Total with weights {weights} and compute ≈{compute}: &lt;b&gt;{total}&lt;/b&gt;, {available} available: &lt;span style=&apos;color:{color}&apos;&gt;&lt;b&gt;does not fit&lt;/b&gt;&lt;/span&gt;</source>
+        <translation>总计（含权重 {weights} 和计算 ≈{compute}）：&lt;b&gt;{total}&lt;/b&gt;，可用 {available}：&lt;span style=&apos;color:{color}&apos;&gt;&lt;b&gt;内存不足&lt;/b&gt;&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>KV {kv:,} bytes (K {k:,}, V {v:,})</source>
+        <translation>KV {kv:,} 字节（K {k:,}，V {v:,}）</translation>
+    </message>
+</context>
+<context>
+    <name>PlannerChart</name>
+    <message>
+        <source>context length (tokens)</source>
+        <translation>上下文长度（token）</translation>
+    </message>
+    <message>
+        <source>available now: {size:.1f} GiB</source>
+        <translation>当前可用：{size:.1f} GiB</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>PromptBuilder</name>
+    <message>
+        <source>{model} carries no chat template, so there is no faithful way to format a conversation for it (it is probably a base model). Use plain completion, or load an instruction-tuned (-it / -instruct) version of the model.</source>
+        <translation>{model} 不带聊天模板，因此无法按它训练时的格式忠实地排列对话（它很可能是基础模型）。请使用纯文本续写，或加载该模型的指令微调版本（-it / -instruct）。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s chat template rejected this conversation: {error}</source>
+        <translation>模型的聊天模板不接受此对话：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteHost</name>
+    <message>
+        <source>llama.cpp server</source>
+        <translation>llama.cpp 服务器</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible server</source>
+        <translation>OpenAI 兼容服务器</translation>
+    </message>
+    <message>
+        <source>llama-server&apos;s command line: -c (context), -ctk / -ctv (K/V types), -fa</source>
+        <translation>llama-server 的命令行参数：-c（上下文）、-ctk / -ctv（K/V 类型）、-fa</translation>
+    </message>
+    <message>
+        <source>Ollama&apos;s environment: OLLAMA_KV_CACHE_TYPE, OLLAMA_FLASH_ATTENTION, and num_ctx</source>
+        <translation>Ollama 的环境变量 OLLAMA_KV_CACHE_TYPE、OLLAMA_FLASH_ATTENTION 以及 num_ctx 参数</translation>
+    </message>
+    <message>
+        <source>the model&apos;s load settings in LM Studio</source>
+        <translation>LM Studio 中该模型的加载设置</translation>
+    </message>
+    <message>
+        <source>the server&apos;s own start-up options (for llama-cpp-python: --n_ctx, --type_k, --type_v, --flash_attn)</source>
+        <translation>服务器自身的启动选项（llama-cpp-python 为 --n_ctx、--type_k、--type_v、--flash_attn）</translation>
+    </message>
+    <message>
+        <source>{url} answered {code} {reason} to {path}: {detail}</source>
+        <translation>{url} 对 {path} 的请求返回了 {code} {reason}：{detail}</translation>
+    </message>
+    <message>
+        <source>{url} cannot be reached: {reason}. Is the server running?</source>
+        <translation>无法连接到 {url}：{reason}。服务器是否正在运行？</translation>
+    </message>
+    <message>
+        <source>{url} lists no models at /v1/models.</source>
+        <translation>{url} 在 /v1/models 中没有列出任何模型。</translation>
+    </message>
+    <message>
+        <source>context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>{count:,} tokens per slot</source>
+        <translation>每个槽位 {count:,} 个 token</translation>
+    </message>
+    <message>
+        <source>slots</source>
+        <translation>槽位数</translation>
+    </message>
+    <message>
+        <source>{count:,} tokens</source>
+        <translation>{count:,} 个 token</translation>
+    </message>
+    <message>
+        <source>memory in use</source>
+        <translation>已用内存</translation>
+    </message>
+    <message>
+        <source>{mib:,.0f} MiB (weights and cache)</source>
+        <translation>{mib:,.0f} MiB（权重和缓存）</translation>
+    </message>
+    <message>
+        <source>trained context</source>
+        <translation>训练上下文</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>owner</source>
+        <translation>所有者</translation>
+    </message>
+    <message>
+        <source>Not connected to a server.</source>
+        <translation>未连接到服务器。</translation>
+    </message>
+    <message>
+        <source>The connection to {url} broke off: {error}</source>
+        <translation>与 {url} 的连接中断：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteMode</name>
+    <message>
+        <source>Connected to {kind} at {url} · model {model}</source>
+        <translation>已连接到 {url} 上的 {kind} · 模型 {model}</translation>
+    </message>
+</context>
+<context>
+    <name>RemotePanel</name>
+    <message>
+        <source>Chatting through a server</source>
+        <translation>正在通过服务器对话</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Disconnect and use a model on this computer</source>
+        <translation>断开连接，改用本机模型</translation>
+    </message>
+    <message>
+        <source>What the server reports about its context and cache:</source>
+        <translation>服务器报告的上下文与缓存信息：</translation>
+    </message>
+    <message>
+        <source>The server does not report its context length or cache types.</source>
+        <translation>该服务器不报告其上下文长度和缓存类型。</translation>
+    </message>
+    <message>
+        <source>The KV cache lives on the server: its K and V types, context length and flash attention were set when the server was started, in {where}. They cannot be changed from here, and this computer&apos;s memory gauge does not apply.</source>
+        <translation>KV 缓存位于服务器上：它的 K 和 V 类型、上下文长度和 Flash Attention 都是在服务器启动时设定的，位置在{where}。这些设置无法在这里更改，本机的内存仪表也不适用。</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>&apos;{name}&apos; should be {type}, not {value}</source>
+        <translation>“{name}”应为 {type} 类型，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>the top level is not an object</source>
+        <translation>顶层不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>overflow_policy is not one of {values}</source>
+        <translation>overflow_policy 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>theme is not one of {values}</source>
+        <translation>theme 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>language is not one of {values}</source>
+        <translation>language 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>last_conversation is not a number</source>
+        <translation>last_conversation 不是数字</translation>
+    </message>
+    <message>
+        <source>{path} could not be read ({reason}); defaults are used.</source>
+        <translation>无法读取 {path}（{reason}）；已改用默认设置。</translation>
+    </message>
+    <message>
+        <source>The settings file was unreadable ({reason}); defaults are used and it was kept as {name}.</source>
+        <translation>无法读取设置文件（{reason}）；已改用默认设置，原文件已保留为 {name}。</translation>
+    </message>
+    <message>
+        <source>The settings file was unreadable ({reason}); defaults are used and it could not be moved aside.</source>
+        <translation>无法读取设置文件（{reason}）；已改用默认设置，但该文件无法移到一旁。</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Send the message</source>
+        <translation>发送消息</translation>
+    </message>
+    <message>
+        <source>Enter</source>
+        <translation>Enter</translation>
+    </message>
+    <message>
+        <source>New line in the message</source>
+        <translation>在消息中换行</translation>
+    </message>
+    <message>
+        <source>Shift+Enter</source>
+        <translation>Shift+Enter</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+</context>
+<context>
+    <name>TradeoffChart</name>
+    <message>
+        <source>memory saved against f16/f16 (MiB)</source>
+        <translation>相对 f16/f16 节省的内存（MiB）</translation>
+    </message>
+    <message>
+        <source>quality lost: mean KL divergence</source>
+        <translation>质量损失：平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>noise floor</source>
+        <translation>噪声基线</translation>
+    </message>
+    <message>
+        <source>budget</source>
+        <translation>预算</translation>
+    </message>
+</context>
+<context>
+    <name>ViewMenu</name>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Follow the &amp;system</source>
+        <translation>跟随系统(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation>浅色(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation>深色(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The new language is used when KV Chat starts again. Restart now? Conversations and settings are saved first.</source>
+        <translation>新语言将在 KV Chat 重新启动后生效。现在重新启动吗？对话和设置会先保存。</translation>
+    </message>
+    <message>
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+</context>
+</TS>

@@ -78,6 +78,21 @@ async def _check(result: dict) -> None:
             await window.shutdown()
 
 
+def _check_translations(result: dict) -> None:
+    """The Chinese catalogue ships with the app (and Qt's own, for its standard dialogs)."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    from app.ui.i18n import translations_dir
+
+    ours, qt = QTranslator(), QTranslator()
+    result["translations"] = {
+        "kvchat_zh_CN": ours.load("kvchat_zh_CN", str(translations_dir())),
+        "qtbase_zh_CN": qt.load("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+    }
+    if ours.translate("Menus", "&File") != "文件(&F)":
+        raise RuntimeError(f"the Chinese translation is missing from {translations_dir()}")
+
+
 def run_self_test(report_path: str | None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     path = Path(report_path) if report_path else default_report_path()
@@ -86,6 +101,7 @@ def run_self_test(report_path: str | None) -> int:
         from app.ui.application import make_qapp, run_with_loop
 
         run_with_loop(make_qapp(), _check(result))
+        _check_translations(result)
         result["ok"] = True
     except BaseException as exc:  # every failure must reach the report file
         result["error"] = f"{type(exc).__name__}: {exc}"

@@ -157,10 +157,7 @@ class RemoteHost:
                             "RemoteHost", "{count:,} tokens").format(count=m["max_context_length"])
                     if m.get("quantization"):
                         facts[translate("RemoteHost", "weights")] = str(m["quantization"])
-        else:
-            owner = next((m.get("owned_by") for m in listing.get("data", []) if m.get("id") == chosen), None)
-            if owner:
-                facts[translate("RemoteHost", "owner")] = str(owner)
+        # Other servers (llama-cpp-python's among them) say nothing about their context or cache.
         return RemoteReport(self.base_url, chosen, models, translate("RemoteHost", kind), facts, kind=kind)
 
     async def connect(self, model: str | None = None) -> RemoteReport:

@@ -166,6 +166,9 @@ class KvPanel(QWidget):
         self.window_help.setWordWrap(True)
         self.window_help.setStyleSheet("color: #777;")
         self.overflow_combo = QComboBox()
+        # Long choices must not widen the panel past its scroll area (the popup still shows them in full).
+        self.overflow_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.overflow_combo.setMinimumContentsLength(12)
         self.overflow_combo.addItem(self.tr("Leave out the oldest messages, and say so"), DROP_OLDEST)
         self.overflow_combo.addItem(self.tr("Stop and tell me"), STOP)
         self.overflow_combo.setToolTip(self.tr("The system prompt and the latest messages are always kept."))

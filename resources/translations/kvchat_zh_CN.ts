@@ -1593,10 +1593,6 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>权重</translation>
     </message>
     <message>
-        <source>owner</source>
-        <translation>所有者</translation>
-    </message>
-    <message>
         <source>Not connected to a server.</source>
         <translation>未连接到服务器。</translation>
     </message>

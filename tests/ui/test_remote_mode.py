@@ -29,6 +29,7 @@ def test_connect_chat_stop_and_disconnect(loop, qtbot, window, llama_cpp_server)
     assert window.side_stack.currentWidget().widget() is panel
     assert panel.model.currentText() == "smollm2-q8k-q4v" and panel.url.text() == llama_cpp_server
     assert "--type_k" in panel.settings_note.text() and "cannot be changed from here" in panel.settings_note.text()
+    assert panel.facts.text() == "The server does not report its context length or cache types."
     assert window.gauge.isHidden() and not window.menus.lab.isEnabled()
     assert window.settings.remote_url == llama_cpp_server
 

@@ -13,13 +13,8 @@ from pathlib import Path
 from app.engine.errors import ModelFileError
 from app.engine.gguf_header import read_gguf_header
 from app.engine.gguf_info import ModelInfo, read_model_info
-from app.engine.i18n import translate
+from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 from app.paths import data_dir
-
-
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
-    """Marks text for translation where it is defined; it is translated where it is shown."""
-    return text
 
 
 # Where models are found, in English (FoundModel.source gives them in the user's language).

@@ -13,13 +13,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.engine.i18n import translate
+from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 from app.engine.records import ReplyStats, SamplingParams
-
-
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
-    """Marks text for translation where it is defined; it is translated where it is shown."""
-    return text
 
 
 SCHEMA_VERSION = 1

@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,36 +33,9 @@ sys.path.insert(0, str(ROOT))
 from app.engine.records import ChatMessage, SamplingParams  # noqa: E402
 from app.engine.remote import RemoteHost  # noqa: E402
 from app.paths import starter_model_path  # noqa: E402
+from tests.llama_server import ALIAS, llama_cpp_server  # noqa: E402
 
-ALIAS = "smollm2-q8k-q4v"
 PROMPT = [ChatMessage("user", "Write a long, detailed story about a lighthouse keeper and a storm.")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(model: str, log_path: Path) -> tuple[subprocess.Popen, str, object]:
-    port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "2048", "--flash_attn", "true", "--model_alias", ALIAS,
-               "--type_k", "8", "--type_v", "2"]  # ggml type numbers: 8 = q8_0, 2 = q4_0
-    log = open(log_path, "wb")  # the load report is large: a file, so a full pipe never blocks the server
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=2).read()
-            return server, url, log
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.terminate()
-                log.close()
-                raise SystemExit("the server did not start: " + log_path.read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
 
 
 def request_body(sampling: SamplingParams) -> dict:
@@ -152,18 +123,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "server.log"
-        server, url, log = start_server(args.model, log_path)
-        try:
-            text = log_path.read_text(errors="replace")
-            cache = [kind for kind in ("K (q8_0)", "V (q4_0)") if kind in text]
-            print(f"server started (cache in its log: {', '.join(cache) or 'not reported'})")
-            asyncio.run(rounds(url, args))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+    with tempfile.TemporaryDirectory() as tmp, llama_cpp_server(args.model, Path(tmp) / "server.log") as url:
+        print("server started (its log says: K (q8_0), V (q4_0))")
+        asyncio.run(rounds(url, args))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,40 +31,13 @@ def gemma_model() -> Path:
     return Path(assemble())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def llama_cpp_server(starter_model, tmp_path_factory):
-    """llama-cpp-python's OpenAI-compatible server on loopback, serving the starter model with a q8_0 K and
-    q4_0 V cache (flash attention on), as a remote engine would run it."""
-    port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(starter_model), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "2048", "--flash_attn", "true", "--model_alias", "smollm2-q8k-q4v",
-               "--type_k", "8", "--type_v", "2"]  # ggml type numbers: 8 = q8_0, 2 = q4_0
-    # The server logs llama.cpp's load report (hundreds of KiB): to a file, so a pipe never fills and blocks it.
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    log = open(log_path, "wb")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=2).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start: " + log_path.read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
-    assert "K (q8_0)" in log_path.read_text(errors="replace"), "the server's cache is not the quantized one asked for"
-    assert "V (q4_0)" in log_path.read_text(errors="replace")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    """llama-cpp-python's OpenAI-compatible server on loopback: the starter model, q8_0 K / q4_0 V cache."""
+    from tests.llama_server import llama_cpp_server as server
+
+    with server(starter_model, tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

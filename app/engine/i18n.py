@@ -17,6 +17,11 @@ def set_backend(backend: Callable[[str, str, str | None, int], str] | None) -> N
     _backend = backend
 
 
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 - the name lupdate looks for
+    """Marks text for translation where it is defined (a table of labels); it is translated where shown."""
+    return text
+
+
 def translate(context: str, text: str, disambiguation: str | None = None, n: int = -1) -> str:
     if _backend is None:
         return text.replace("%n", str(n)) if n >= 0 else text

@@ -9,12 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.errors import KvConfigError
-from app.engine.i18n import translate
-
-
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
-    """Marks text for translation where it is defined; it is translated where it is shown."""
-    return text
+from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 
 
 @dataclass(frozen=True)

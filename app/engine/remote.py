@@ -20,13 +20,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.engine.errors import EngineError
-from app.engine.i18n import translate
+from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 from app.engine.records import ChatMessage, ReplyChunk, ReplyStats, SamplingParams
-
-
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
-    """Marks text for translation where it is defined; it is translated where it is shown."""
-    return text
 
 
 TIMEOUT_SECONDS = 30

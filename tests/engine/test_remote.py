@@ -13,7 +13,7 @@ import pytest
 
 from app.engine.records import ChatMessage, SamplingParams
 from app.engine.remote import RemoteError, RemoteHost
-from tests.conftest import free_port
+from tests.llama_server import free_port
 
 
 def run(coro):

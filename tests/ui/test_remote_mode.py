@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from shiboken6 import isValid
 
-from tests.conftest import free_port
+from tests.llama_server import free_port
 from tests.ui.conftest import send, until
 
 

@@ -62,8 +62,16 @@ def test_settings_round_trip_per_model(tmp_path):
     assert loaded.for_model("/m/unknown.gguf").type_k == "f16"
 
 
+def test_look_language_and_server_are_remembered(tmp_path):
+    path = tmp_path / "settings.json"
+    save_settings(Settings(theme="dark", language="zh_CN", remote_url="http://10.0.0.2:8080"), path)
+    loaded = load_settings(path)
+    assert (loaded.theme, loaded.language, loaded.remote_url) == ("dark", "zh_CN", "http://10.0.0.2:8080")
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", json.dumps({"models": {"/m": {"n_ctx": "x", "bad": 1}}}),
-                                     json.dumps({"last_conversation": "seven"})])
+                                     json.dumps({"last_conversation": "seven"}), json.dumps({"theme": "purple"}),
+                                     json.dumps({"language": "klingon"})])
 def test_a_broken_settings_file_is_kept_aside_and_defaults_used(tmp_path, content):
     path = tmp_path / "settings.json"
     path.write_text(content)

@@ -1,14 +1,17 @@
 """View → Theme changes the palette at once and is remembered; View → Language is remembered and
-offers a restart (the window's text is built in one language)."""
+offers a restart (the window's text is built in one language); which language a locale gets."""
 
 from __future__ import annotations
 
 import json
 import sys
 
+import pytest
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.ui.i18n import ENVIRONMENT_OVERRIDE, resolve_language
 from app.ui.theme import apply_theme
 from app.ui.view_menu import restart_command
 
@@ -49,3 +52,15 @@ def test_restart_starts_the_same_program_again():
     program, args = restart_command()
     assert program == sys.executable
     assert args == list(sys.orig_argv[1:])
+
+
+@pytest.mark.parametrize("setting, locale, shown", [
+    ("system", QLocale(QLocale.Language.Chinese, QLocale.Country.China), "zh_CN"),
+    ("system", QLocale(QLocale.Language.Chinese, QLocale.Country.Taiwan), "zh_CN"),  # closer than English
+    ("system", QLocale(QLocale.Language.German, QLocale.Country.Germany), "en"),
+    ("en", QLocale(QLocale.Language.Chinese, QLocale.Country.China), "en"),
+    ("zh_CN", QLocale(QLocale.Language.English, QLocale.Country.UnitedStates), "zh_CN"),
+])
+def test_which_language_is_shown(monkeypatch, setting, locale, shown):
+    monkeypatch.delenv(ENVIRONMENT_OVERRIDE, raising=False)
+    assert resolve_language(setting, locale) == shown

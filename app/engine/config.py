@@ -44,6 +44,7 @@ class ResolvedConfig:
     compact_window: bool
     estimate: MemoryEstimate
     warnings: tuple[str, ...] = field(default=())
+    beyond_trained_warning: str | None = None  # the one of `warnings` about a context past the trained one
 
 
 def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
@@ -103,17 +104,19 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
     _check_block_fit("V", type_v, model.head_dim_v)
 
     warnings = []
+    beyond_trained = None
     n_ctx = pad_ctx(config.n_ctx)
     if n_ctx != config.n_ctx:
         warnings.append(translate(
             "LoadConfig", "The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.").format(
             n_ctx=n_ctx))
     if model.n_ctx_train and n_ctx > model.n_ctx_train:
-        warnings.append(translate(
+        beyond_trained = translate(
             "LoadConfig",
             "{n_ctx:,} tokens is beyond the {trained:,} this model was trained on; "
             "replies usually degrade past that point.",
-        ).format(n_ctx=n_ctx, trained=model.n_ctx_train))
+        ).format(n_ctx=n_ctx, trained=model.n_ctx_train)
+        warnings.append(beyond_trained)
     if flash_attn and "f32" in (type_k.name, type_v.name):
         warnings.append(translate(
             "LoadConfig",
@@ -158,4 +161,5 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
         compact_window=compact_window,
         estimate=estimate,
         warnings=tuple(warnings),
+        beyond_trained_warning=beyond_trained,
     )

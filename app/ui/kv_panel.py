@@ -4,7 +4,6 @@ the compact window cache, and -- before anything loads -- what that choice costs
 from __future__ import annotations
 
 import os
-import re
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -60,15 +59,6 @@ def _tokens(n: int) -> str:
 def _ui(text: str) -> str:
     """One of this module's marked constants, in the app's language."""
     return QCoreApplication.translate("KvPanel", text)
-
-
-def _trained_context_note(plan: LoadPlan) -> str | None:
-    """The planner's warning about a context beyond the trained one: the one naming the trained length."""
-    resolved = plan.resolved
-    if resolved is None or not resolved.model.n_ctx_train or resolved.n_ctx <= resolved.model.n_ctx_train:
-        return None
-    trained = re.compile(r"(?<![\d,.])" + re.escape(f"{resolved.model.n_ctx_train:,}") + r"(?![\d,])")
-    return next((w for w in plan.warnings if trained.search(w)), None)
 
 
 class KvPanel(QWidget):
@@ -388,7 +378,7 @@ class KvPanel(QWidget):
         else:
             self.model_info.setText("")
         self._show_reach(plan)
-        trained_note = _trained_context_note(plan)
+        trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
         self.ctx_note.setText(trained_note or "")
         self.ctx_note.setStyleSheet("color: #b7791f;")
         self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note])

@@ -57,9 +57,9 @@ def test_impossible_context_lengths(smol, n_ctx):
 def test_context_is_padded_and_warned_beyond_training(smol):
     r = resolve(cfg(smol, n_ctx=1000), smol, PLENTY)
     assert r.n_ctx == 1024
-    assert any("rounded up to 1,024" in w for w in r.warnings)
+    assert any("rounded up to 1,024" in w for w in r.warnings) and r.beyond_trained_warning is None
     r = resolve(cfg(smol, n_ctx=16384), smol, PLENTY)
-    assert any("beyond the 8,192" in w for w in r.warnings)
+    assert "beyond the 8,192" in r.beyond_trained_warning and r.beyond_trained_warning in r.warnings
 
 
 def test_context_that_does_not_fit_is_refused_with_the_estimate(smol):

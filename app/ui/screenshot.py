@@ -52,6 +52,10 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
             if tab == "lab":
                 shown = window.open_lab()
                 await shown.run()
+            elif tab == "models":
+                shown = window.open_models()
+                shown.resize(1100, 640)
+                await shown.refresh()
             await asyncio.sleep(0.4)  # let the last render and the gauge timer land
             if not shown.grab().save(str(out)):
                 raise OSError(f"could not write {out}")

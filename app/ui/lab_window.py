@@ -242,10 +242,11 @@ class LabWindow(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
+            types = f"{r.pair.type_k}/{r.pair.type_v}"  # the FA column says how flash attention was set
             if r is report.reference:
-                label = self.tr("{pair} (reference)").format(pair=r.pair.label)
+                label = self.tr("{pair} (reference)").format(pair=types)
             elif r is report.noise_floor:
-                label = self.tr("{pair} (noise floor)").format(pair=r.pair.label)
+                label = self.tr("{pair} (noise floor)").format(pair=types)
             else:
                 label = r.pair.label
             cells = [

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QGroupBox, QLabel, QLineEdit, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTabWidget,
+    QWidget,
+)
 
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
@@ -44,6 +53,10 @@ def visible_texts(root: QWidget) -> list[str]:
             texts += [w.tabText(i) for i in range(w.count())]
         elif isinstance(w, QComboBox):
             texts += [w.itemText(i) for i in range(w.count())]
+        elif isinstance(w, QTableWidget):
+            headers = [w.horizontalHeaderItem(c) for c in range(w.columnCount())]
+            cells = [w.item(r, c) for r in range(w.rowCount()) for c in range(w.columnCount())]
+            texts += [item.text() for item in headers + cells if item is not None]
         texts += [a.text() for a in w.actions()]
     return [t for t in texts if t]
 
@@ -63,7 +76,7 @@ def test_every_visible_text_is_chinese(chinese, loop, qtbot, windows):
     window.conversation_settings.max_tokens.setValue(16)
     window.conversation_settings.flush()
     send(loop, qtbot, window, "Hello!")  # a reply, with its stats line and buttons
-    window.open_lab()
+    loop.run_until_complete(window.open_lab().run())  # its table, chart and recommendation
     window.open_models()
     window.show_shortcuts()
     window.remote_mode.open_dialog()

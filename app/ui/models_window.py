@@ -35,6 +35,14 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 PROGRESS_INTERVAL = 0.1  # seconds between progress-bar updates
 
 
+SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class _SortableItem(QTableWidgetItem):
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return self.data(SORT_KEY_ROLE) < other.data(SORT_KEY_ROLE)
+
+
 def size_text(n: int) -> str:
     return f"{n / (1024 * MIB):.2f} GB" if n >= 1024 * MIB else f"{n / MIB:,.0f} MB"
 
@@ -138,14 +146,16 @@ class ModelsWindow(QWidget):
         self.table.setRowCount(len(found))
         for row, model in enumerate(found):
             info = model.info
-            cells = [
-                model.name, model.source,
-                info.quantization if info else "", size_text(model.size),
-                info.architecture if info else self.tr("unreadable: {error}").format(error=model.error),
-                f"{info.n_ctx_train:,}" if info and info.n_ctx_train else "",
+            trained = info.n_ctx_train if info and info.n_ctx_train else 0
+            cells = [  # (shown, sorted by): names sort ignoring case, sizes and contexts as numbers
+                (model.name, model.name.lower()), (model.source, model.source.lower()),
+                (info.quantization if info else "",) * 2, (size_text(model.size), model.size),
+                (info.architecture if info else self.tr("unreadable: {error}").format(error=model.error),) * 2,
+                (f"{trained:,}" if trained else "", trained),
             ]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+            for column, (text, key) in enumerate(cells):
+                item = _SortableItem(text)
+                item.setData(SORT_KEY_ROLE, key)
                 item.setData(Qt.ItemDataRole.UserRole, model.path)
                 item.setToolTip(model.path)
                 self.table.setItem(row, column, item)

@@ -52,3 +52,24 @@ def test_download_cancel_resume_and_open(window, loop, qtbot, starter_model, mon
     assert path is not None and path.parent.parent == own_models_dir()
     assert "verified" in models.download_status.text()
     assert any(m.source == OWN and m.path == str(path) for m in models.found)
+
+
+def test_columns_sort_as_people_read_them(window, loop, starter_model, gemma_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / ".lmstudio" / "models" / "someone" / "models"
+    place(starter_model, folder / "Zeta-small.gguf")  # 94 MB, trained on 8,192
+    place(gemma_model, folder / "alpha-large.gguf")  # 241 MB, trained on 32,768
+    place(starter_model, folder / "beta-small.gguf")
+    models = window.open_models()
+    loop.run_until_complete(models.refresh())
+    table = models.table
+
+    def column(c):
+        return [table.item(r, c).text() for r in range(table.rowCount())]
+
+    table.sortItems(0, Qt.SortOrder.AscendingOrder)
+    assert column(0) == ["alpha-large", "beta-small", "Zeta-small"]  # not "Zeta" first, as plain text sorts
+    table.sortItems(3, Qt.SortOrder.DescendingOrder)
+    assert column(0)[0] == "alpha-large" and column(3)[0].endswith("MB")
+    table.sortItems(5, Qt.SortOrder.AscendingOrder)
+    assert column(5) == ["8,192", "8,192", "32,768"]  # as numbers: "32,768" < "8,192" as text

@@ -30,10 +30,15 @@ def test_list_and_download_with_progress_and_checksum(starter_model, tmp_path):
         progress = []
         path = download_gguf(REPO, NAME, tmp_path / "models", lambda done, total: progress.append((done, total)),
                              threading.Event(), endpoint=hub.endpoint)
+        written = path.stat().st_mtime_ns
+        again = []  # a file already here (and intact) is not fetched again
+        assert download_gguf(REPO, NAME, tmp_path / "models", lambda done, total: again.append((done, total)),
+                             threading.Event(), endpoint=hub.endpoint) == path
     assert sha256_of(path) == hub.sha256[NAME]
     assert read_model_info(path).n_layer == 30  # a real, usable model
     assert progress and progress[-1] == (starter_model.stat().st_size,) * 2
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert again == [(starter_model.stat().st_size,) * 2] and path.stat().st_mtime_ns == written
 
 
 def test_cancel_then_resume_where_it_stopped(starter_model, tmp_path):

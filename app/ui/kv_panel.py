@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,42 +23,16 @@ from PySide6.QtWidgets import (
 
 from app.engine.config import LoadConfig
 from app.engine.history_fit import DROP_OLDEST, STOP
-from app.engine.kvtypes import CACHE_TYPES, cache_type
+from app.engine.kvtypes import cache_type
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import LoadPlan
 from app.settings import Settings
+from app.ui.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, short_tokens, shown
 from app.ui.plan_summary import PlanSummary, mib
 from app.ui.tasks import spawn
 
-PRESETS = (
-    (QT_TRANSLATE_NOOP("KvPanel", "Quality"), "f16", "f16"),
-    (QT_TRANSLATE_NOOP("KvPanel", "Balanced"), "q8_0", "q8_0"),
-    (QT_TRANSLATE_NOOP("KvPanel", "Long context"), "q8_0", "q4_0"),
-    (QT_TRANSLATE_NOOP("KvPanel", "Maximum context"), "q4_0", "q4_0"),
-)
-FLASH_ATTN_CHOICES = (
-    ("auto", QT_TRANSLATE_NOOP("KvPanel", "Auto"),
-     QT_TRANSLATE_NOOP("KvPanel", "On exactly when V is quantized (required there); off otherwise, "
-                                  "as it slows an f16 cache on CPU.")),
-    ("on", QT_TRANSLATE_NOOP("KvPanel", "On"), QT_TRANSLATE_NOOP("KvPanel", "Always on. A quantized V cache needs it.")),
-    ("off", QT_TRANSLATE_NOOP("KvPanel", "Off"),
-     QT_TRANSLATE_NOOP("KvPanel", "Always off. Only f32, f16 and bf16 V caches work without it.")),
-)
 CTX_STEP = 256
 PLAN_DELAY_MS = 120
-
-
-def _tokens(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
-        return f"{n // 1000}k"
-    return f"{n:,}"
-
-
-def _ui(text: str) -> str:
-    """One of this module's marked constants, in the app's language."""
-    return QCoreApplication.translate("KvPanel", text)
 
 
 class KvPanel(QWidget):
@@ -104,7 +78,7 @@ class KvPanel(QWidget):
         presets = QGridLayout()
         presets.setSpacing(4)
         for i, (name, k, v) in enumerate(PRESETS):
-            button = QPushButton(_ui(name))
+            button = QPushButton(shown(name))
             button.setToolTip(f"K {k} / V {v}")
             button.setCheckable(True)
             button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
@@ -144,8 +118,8 @@ class KvPanel(QWidget):
         self.reach_label.setStyleSheet("color: #777;")
         self.fa_combo = QComboBox()
         for key, label, tip in FLASH_ATTN_CHOICES:
-            self.fa_combo.addItem(_ui(label), key)
-            self.fa_combo.setItemData(self.fa_combo.count() - 1, _ui(tip), Qt.ItemDataRole.ToolTipRole)
+            self.fa_combo.addItem(shown(label), key)
+            self.fa_combo.setItemData(self.fa_combo.count() - 1, shown(tip), Qt.ItemDataRole.ToolTipRole)
         self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
         self.fa_help = QLabel()
         self.fa_help.setWordWrap(True)
@@ -191,10 +165,7 @@ class KvPanel(QWidget):
         self._update_help()
 
     def _type_combo(self) -> tuple[QComboBox, QLabel]:
-        combo = QComboBox()
-        for t in CACHE_TYPES:
-            combo.addItem(self.tr("{name}  ({bits:g} bits)").format(name=t.name, bits=t.bits_per_element), t.name)
-            combo.setItemData(combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
+        combo = cache_type_combo()
         combo.currentIndexChanged.connect(self._on_field_changed)
         help_label = QLabel()
         help_label.setWordWrap(True)
@@ -316,7 +287,7 @@ class KvPanel(QWidget):
         for button, pk, pv in self.preset_buttons:
             button.setChecked((pk, pv) == (k.name, v.name))
         mode = self.fa_combo.currentData()
-        text = _ui(next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode))
+        text = flash_attn_meaning(mode)
         if mode == "auto":
             text = (self.tr("Auto: on, because V is quantized. "
                             "It is required for a quantized V and slows an f16 cache on CPU.") if v.quantized else
@@ -393,7 +364,7 @@ class KvPanel(QWidget):
             return
         self.reach_label.setText(
             self.tr("Longest context that fits in memory now: {reach}").format(
-                reach=", ".join(f"{r.cache_type.name} {_tokens(r.largest_ctx)}" for r in shown))
+                reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown))
         )
         self.reach_label.setToolTip("\n".join(
             self.tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length)").format(

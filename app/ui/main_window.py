@@ -10,13 +10,9 @@ from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QMainWindow,
-    QScrollArea,
     QSplitter,
-    QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +38,7 @@ from app.ui.menus import Menus
 from app.ui.models_window import ModelsWindow
 from app.ui.remote_mode import RemoteMode
 from app.ui.shortcuts_dialog import ShortcutsDialog
+from app.ui.side_column import SideColumn
 from app.ui.tasks import set_error_handler, spawn
 
 _log = logging.getLogger(__name__)
@@ -86,23 +83,8 @@ class MainWindow(QMainWindow):
         center_layout.addWidget(self.chat_view, 1)
         center_layout.addWidget(self.composer)
 
-        self.tabs = QTabWidget()
-        kv_tab = QWidget()
-        kv_layout = QVBoxLayout(kv_tab)
-        kv_layout.setContentsMargins(0, 0, 0, 0)
-        kv_layout.addWidget(self._scrolling(self.kv_panel), 1)
-        kv_layout.addWidget(self.kv_panel.summary)
-        self.side_stack = QStackedWidget()  # the KV panel, or what a server says about its cache
-        self.side_stack.addWidget(kv_tab)
-        self.side_stack.addWidget(self._scrolling(self.remote_mode.panel))
-        self.tabs.addTab(self.side_stack, self.tr("KV cache"))
-        self.tabs.addTab(self._scrolling(self.conversation_settings), self.tr("Conversation"))
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(4, 6, 8, 6)
-        side_layout.addWidget(self.gauge)
-        side_layout.addWidget(self.tabs, 1)
-        side.setMinimumWidth(380)
+        side = SideColumn(self.gauge, self.kv_panel, self.remote_mode.panel, self.conversation_settings)
+        self.tabs, self.side_stack = side.tabs, side.stack
 
         splitter = QSplitter()
         splitter.addWidget(self.conversations)
@@ -143,13 +125,6 @@ class MainWindow(QMainWindow):
         notices = [n for n in (self.settings.recovered_from, store.notice) if n]
         if notices:
             self.banner.show_message("\n".join(notices), error=False, key="startup")
-
-    def _scrolling(self, widget: QWidget) -> QScrollArea:
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setWidget(widget)
-        return area
 
     # -- start-up ---------------------------------------------------------------------------
 

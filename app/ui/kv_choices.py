@@ -1,0 +1,52 @@
+"""What the KV panel offers to choose from: the presets, the flash attention modes and the nine
+cache types, each with the words that explain it (in the app's language)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtWidgets import QComboBox
+
+from app.engine.kvtypes import CACHE_TYPES
+
+PRESETS = (  # (name, K, V)
+    (QT_TRANSLATE_NOOP("KvPanel", "Quality"), "f16", "f16"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Balanced"), "q8_0", "q8_0"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Long context"), "q8_0", "q4_0"),
+    (QT_TRANSLATE_NOOP("KvPanel", "Maximum context"), "q4_0", "q4_0"),
+)
+FLASH_ATTN_CHOICES = (  # (setting, label, what it does)
+    ("auto", QT_TRANSLATE_NOOP("KvPanel", "Auto"),
+     QT_TRANSLATE_NOOP("KvPanel", "On exactly when V is quantized (required there); off otherwise, "
+                                  "as it slows an f16 cache on CPU.")),
+    ("on", QT_TRANSLATE_NOOP("KvPanel", "On"), QT_TRANSLATE_NOOP("KvPanel", "Always on. A quantized V cache needs it.")),
+    ("off", QT_TRANSLATE_NOOP("KvPanel", "Off"),
+     QT_TRANSLATE_NOOP("KvPanel", "Always off. Only f32, f16 and bf16 V caches work without it.")),
+)
+
+
+def shown(text: str) -> str:
+    """One of the marked choices above, in the app's language."""
+    return QCoreApplication.translate("KvPanel", text)
+
+
+def flash_attn_meaning(mode: str) -> str:
+    return shown(next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode))
+
+
+def short_tokens(n: int) -> str:
+    """A context length as a glance reads it: 8,192 · 32k · 2.0M."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
+def cache_type_combo() -> QComboBox:
+    """The nine cache types with their bits per value; each one's meaning is its tooltip."""
+    combo = QComboBox()
+    for t in CACHE_TYPES:
+        combo.addItem(QCoreApplication.translate("KvPanel", "{name}  ({bits:g} bits)").format(
+            name=t.name, bits=t.bits_per_element), t.name)
+        combo.setItemData(combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
+    return combo

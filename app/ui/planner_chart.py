@@ -4,11 +4,11 @@ memory available now drawn across and the longest context each type fits marked 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.engine.lab_results import MemoryCurve
-from app.ui.tradeoff_chart import nice_ceiling
+from app.ui.tradeoff_chart import begin_plot, nice_ceiling
 
 GIB = 1024**3
 CURVE_COLORS = [QColor("#9aa3ad"), QColor("#3d7be0"), QColor("#27a59a"), QColor("#8e44ad"), QColor("#2e9d55")]
@@ -52,17 +52,10 @@ class PlannerChart(QWidget):
                        rect.bottom() - rect.height() * min(total_bytes / GIB, y_max) / y_max)
 
     def paintEvent(self, _event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.plot_rect()
+        painter = begin_plot(self, rect)
         x_max, y_max = self.axis_ends()
         text = self.palette().text().color()
-        painter.fillRect(rect, self.palette().base())
-        painter.setPen(QPen(self.palette().mid().color(), 1))
-        painter.drawRect(rect)
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
-        painter.setFont(small)
         for i in range(5):
             f = i / 4
             x, y = rect.left() + rect.width() * f, rect.bottom() - rect.height() * f

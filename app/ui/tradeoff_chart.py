@@ -39,6 +39,19 @@ def nice_ceiling(value: float) -> float:
     return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
+def begin_plot(widget: QWidget, rect: QRectF) -> QPainter:
+    """A painter on `widget` with the plot area framed on the base colour and a small font for ticks."""
+    painter = QPainter(widget)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.fillRect(rect, widget.palette().base())
+    painter.setPen(QPen(widget.palette().mid().color(), 1))
+    painter.drawRect(rect)
+    small = QFont(widget.font())
+    small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+    painter.setFont(small)
+    return painter
+
+
 class TradeoffChart(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -76,17 +89,10 @@ class TradeoffChart(QWidget):
     # -- drawing ------------------------------------------------------------------------------
 
     def paintEvent(self, _event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.plot_rect()
+        painter = begin_plot(self, rect)
         x_max, y_max = self.axis_ends()
         text = self.palette().text().color()
-        painter.fillRect(rect, self.palette().base())
-        painter.setPen(QPen(self.palette().mid().color(), 1))
-        painter.drawRect(rect)
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
-        painter.setFont(small)
         for i in range(5):  # grid and tick labels
             fx, fy = i / 4, i / 4
             x = rect.left() + rect.width() * fx

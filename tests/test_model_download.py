@@ -24,7 +24,7 @@ def offline_hub_settings(monkeypatch, tmp_path):
 
 def test_list_and_download_with_progress_and_checksum(starter_model, tmp_path):
     with FakeHub(REPO, {NAME: starter_model, "README.md": starter_model}) as hub:
-        files = list_gguf_files(REPO, endpoint=hub.endpoint)
+        files = list_gguf_files(REPO, endpoint=hub.endpoint).files
         assert [(f.name, f.size) for f in files] == [(NAME, starter_model.stat().st_size)]
         assert files[0].sha256 == hub.sha256[NAME]
         progress = []

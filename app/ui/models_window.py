@@ -4,6 +4,7 @@ from a Hugging Face repository, with progress, cancel and resume."""
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import threading
 import time
@@ -197,18 +198,23 @@ class ModelsWindow(QWidget):
         endpoint, token = self._hub()
         self.download_status.setText(self.tr("Asking {address}…").format(address=endpoint))
         try:
-            files = await asyncio.get_running_loop().run_in_executor(
+            listing = await asyncio.get_running_loop().run_in_executor(
                 self._pool, lambda: list_gguf_files(repo, endpoint=endpoint, token=token))
         except DownloadError as exc:
             self.download_status.setText(str(exc))
             return []
+        files = listing.files
         self._files = files
         self.file_combo.clear()
         for f in files:
             self.file_combo.addItem(f"{f.name}  ({size_text(f.size)})", f.name)
         self.download_button.setEnabled(bool(files))
-        self.download_status.setText(self.tr("%n GGUF files in {repo}", "", len(files)).format(repo=repo) if files else
-                                     self.tr("{repo} holds no GGUF files.").format(repo=repo))
+        status = (self.tr("%n GGUF files in {repo}", "", len(files)).format(repo=repo) if files else
+                  self.tr("{repo} holds no GGUF files.").format(repo=repo))
+        if listing.refused:
+            status += " " + self.tr("Left out, because their names are paths rather than file names: {names}").format(
+                names=", ".join(listing.refused[:5]) + (" …" if len(listing.refused) > 5 else ""))
+        self.download_status.setText(status)
         return files
 
     @Slot()
@@ -239,7 +245,7 @@ class ModelsWindow(QWidget):
             self.download_status.setText(str(exc))
             return None
         except DownloadError as exc:
-            self.download_status.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.download_status.setText(f"<span style='color:#c0392b'>{html.escape(str(exc))}</span>")
             return None
         finally:
             self._set_downloading(False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ OLLAMA = "Ollama"
 OWN = "KV Chat"
 OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
 NOT_CHAT_MODELS = ("clip", "mllama_vision")  # vision projectors ship as GGUF files too
+OLLAMA_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+MAX_MANIFEST_BYTES = 1 << 20  # Ollama's manifests are a few hundred bytes
+ERROR_TEXT_LIMIT = 300  # characters of an unforeseen error shown for a file
 
 
 @dataclass(frozen=True)
@@ -69,24 +73,38 @@ def _gguf_files(folder: Path) -> Iterable[Path]:
 
 
 def _ollama_models(folder: Path) -> Iterable[tuple[str, Path]]:
-    """(name:tag, blob) for every model Ollama has pulled, from its manifests."""
-    manifests = folder / "manifests"
+    """(name:tag, blob) for every model Ollama has pulled, from its manifests. A manifest of any
+    other shape names no model and is passed over; it never hides the others."""
+    manifests, blobs = folder / "manifests", folder / "blobs"
     if not manifests.is_dir():
         return
     for manifest in sorted(p for p in manifests.rglob("*") if p.is_file()):
-        try:
-            layers = json.loads(manifest.read_text(encoding="utf-8")).get("layers", [])
-        except (OSError, ValueError, AttributeError):
+        parts = manifest.relative_to(manifests).parts  # registry/namespace/model/tag
+        if len(parts) < 2:  # a file directly under manifests/ names no model
             continue
-        for layer in layers:
-            if layer.get("mediaType") == OLLAMA_MODEL_LAYER and str(layer.get("digest", "")).startswith("sha256:"):
-                blob = folder / "blobs" / layer["digest"].replace(":", "-")
-                parts = manifest.relative_to(manifests).parts  # registry/namespace/model/tag
-                model, tag = parts[-2], parts[-1]
-                namespace = parts[-3] if len(parts) >= 3 else "library"
-                name = f"{model}:{tag}" if namespace == "library" else f"{namespace}/{model}:{tag}"
-                if blob.is_file():
-                    yield name, blob
+        for digest in _model_digests(manifest):
+            blob = blobs / digest.replace(":", "-")  # one plain name inside blobs: the digest was checked
+            model, tag = parts[-2], parts[-1]
+            namespace = parts[-3] if len(parts) >= 3 else "library"
+            name = f"{model}:{tag}" if namespace == "library" else f"{namespace}/{model}:{tag}"
+            if blob.is_file():
+                yield name, blob
+
+
+def _model_digests(manifest: Path) -> list[str]:
+    """The model layers' digests ("sha256:" and 64 hex digits) in one Ollama manifest; none if it is not one."""
+    try:
+        if manifest.stat().st_size > MAX_MANIFEST_BYTES:
+            return []
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deep
+        return []
+    layers = data.get("layers") if isinstance(data, dict) else None
+    if not isinstance(layers, list):
+        return []
+    return [layer["digest"] for layer in layers
+            if isinstance(layer, dict) and layer.get("mediaType") == OLLAMA_MODEL_LAYER
+            and isinstance(layer.get("digest"), str) and OLLAMA_DIGEST.fullmatch(layer["digest"])]
 
 
 def _hf_cache_models(cache_dir: Path | None) -> Iterable[tuple[str, Path]]:
@@ -108,9 +126,22 @@ def _architecture(path: Path, info: ModelInfo | None) -> str | None:
     if info is not None:
         return info.architecture
     try:  # a projector lacks what a language model needs, so only its header says what it is
-        return read_gguf_header(path).fields.get("general.architecture")
-    except ModelFileError:
+        architecture = read_gguf_header(path).fields.get("general.architecture")
+    except Exception:  # its error is already the one listed for this file, from reading its model facts
         return None
+    return architecture if isinstance(architecture, str) else None
+
+
+def _read_info(path: Path) -> tuple[ModelInfo | None, str | None]:
+    """The file's model facts, or why they cannot be read. Whatever reading one file raises, it
+    is that file's error: the scan goes on to the others."""
+    try:
+        return read_model_info(path), None
+    except ModelFileError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a header the reader does not foresee: ValueError, RecursionError, MemoryError...
+        return None, translate("ModelLibrary", "{file}: its header cannot be read ({error}).").format(
+            file=path.name, error=f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT])
 
 
 def scan_models(folders: dict[str, list[Path]] | None = None, hf_cache_dir: Path | None = None,
@@ -131,17 +162,14 @@ def scan_models(folders: dict[str, list[Path]] | None = None, hf_cache_dir: Path
         try:
             real = path.resolve()
             size = real.stat().st_size
-        except OSError:
+        except (OSError, RuntimeError):  # gone, unreadable, or a loop of links
             continue
         if real in seen:
             continue
         seen.add(real)
         info, error = None, None
         if read_headers:
-            try:
-                info = read_model_info(path)
-            except ModelFileError as exc:
-                error = str(exc)
+            info, error = _read_info(path)
             if _architecture(path, info) in NOT_CHAT_MODELS:
                 continue
         found.append(FoundModel(str(path), name, translate("ModelLibrary", source), size, info, error))

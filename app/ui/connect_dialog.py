@@ -3,6 +3,8 @@ OpenAI-compatible server; the dialog connects before it closes, so a wrong addre
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -19,6 +21,7 @@ from app.engine.remote import RemoteHost
 from app.ui.tasks import spawn
 
 DEFAULT_URL = "http://127.0.0.1:8080"  # llama-server's default address
+_log = logging.getLogger(__name__)
 
 
 class ConnectDialog(QDialog):
@@ -43,6 +46,7 @@ class ConnectDialog(QDialog):
         form.addRow(self.tr("API key"), self.key)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it may quote the server's own words
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.connect_button = QPushButton(self.tr("Connect"))
@@ -70,6 +74,11 @@ class ConnectDialog(QDialog):
             await host.connect()
         except EngineError as exc:
             self.status.setText(str(exc))
+            return None
+        except Exception as exc:  # the dialog always ends in "connected" or a message, never "Connecting…"
+            _log.error("connecting to %s failed", url, exc_info=exc)
+            self.status.setText(self.tr("Connecting to {url} failed: {error}").format(
+                url=url, error=f"{type(exc).__name__}: {exc}"))
             return None
         finally:
             self.connect_button.setEnabled(True)

@@ -4,6 +4,8 @@ this app cannot change them)."""
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -33,6 +35,8 @@ class RemotePanel(QWidget):
         self.settings_note = QLabel()
         self.settings_note.setWordWrap(True)
         self.settings_note.setObjectName("remoteSettingsNote")
+        self.url.setTextFormat(Qt.TextFormat.PlainText)
+        self.kind.setTextFormat(Qt.TextFormat.PlainText)
         for label in (self.url, self.facts, self.settings_note):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.disconnect_button = QPushButton(self.tr("Disconnect and use a model on this computer"))
@@ -53,10 +57,11 @@ class RemotePanel(QWidget):
         self.model.addItems(list(report.models))
         self.model.setCurrentText(report.model)
         if report.facts:
-            rows = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{value}</td></tr>"
+            # The values come from the server: shown as text, never as markup.
+            rows = "".join(f"<tr><td>{escape(name)}</td><td>&nbsp;&nbsp;{escape(value)}</td></tr>"
                            for name, value in report.facts.items())
             heading = self.tr("What the server reports about its context and cache:")
-            self.facts.setText(f"{heading}<table>{rows}</table>")
+            self.facts.setText(f"{escape(heading)}<table>{rows}</table>")
         else:
             self.facts.setText(self.tr("The server does not report its context length or cache types."))
         self.settings_note.setText(self.tr(

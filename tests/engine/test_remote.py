@@ -109,3 +109,58 @@ def test_what_each_kind_of_server_reports(routes, kind, fact):
     finally:
         stand_in.close()
     assert report.server == kind and report.facts[fact[0]] == fact[1]
+
+
+# -- what real servers also do, on a loopback stand-in (tests/hostile_server.py) ----------------
+
+
+@pytest.fixture
+def hostile():
+    from tests.hostile_server import HostileServer
+
+    server = HostileServer()
+    yield server
+    server.close()
+
+
+async def _reply_text(host: RemoteHost):
+    async with aclosing(host.chat([ChatMessage("user", "Hi")], SamplingParams(max_tokens=16))) as stream:
+        chunks = [c async for c in stream]
+    return "".join(c.text for c in chunks), chunks[-1]
+
+
+def test_a_last_event_with_no_choices_carries_the_usage(hostile):
+    async def body():
+        host = RemoteHost(hostile.url_for("usage_last"))
+        await host.connect()
+        return await _reply_text(host)
+
+    text, last = run(body())
+    assert text == "Hi" and last.finish_reason == "stop" and last.stats.prompt_tokens == 7
+
+
+def test_a_moved_model_list_on_the_same_server_is_followed(hostile):
+    report = run(RemoteHost(hostile.url_for("models_moved"), "sk-key").connect())
+    assert report.models == ("hostile",)
+    moved = [r for r in hostile.requests if r.path == "/plain/v1/models"]
+    assert len(moved) == 1 and moved[0].headers["Authorization"] == "Bearer sk-key"  # same origin: the key goes
+
+
+def test_an_api_key_that_cannot_be_sent_is_refused_without_echoing_it(hostile):
+    async def body():
+        with pytest.raises(RemoteError) as raised:
+            await RemoteHost(hostile.url, "sk-one\nsk-two").connect()
+        return str(raised.value)
+
+    message = run(body())
+    assert "API key holds characters that cannot be sent" in message and "sk-" not in message
+    assert hostile.requests == []
+
+
+def test_a_json_error_answer_is_shown_by_its_message():
+    from app.engine.remote_http import readable_error
+
+    body = json.dumps({"error": {"code": 401, "message": "Invalid API Key", "type": "authentication_error"}})
+    assert readable_error(body.encode(), "application/json") == "Invalid API Key"
+    assert readable_error(b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html") == "Bad Gateway"
+    assert readable_error(b"x" * 10_000, "text/plain").endswith("…")

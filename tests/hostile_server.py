@@ -203,6 +203,23 @@ class HostileServer:
         self.first_bytes_sent.set()
         self.stop.wait()
 
+    def _case_models_silent(self, h, rest):
+        """The model list's headers, then nothing."""
+        if rest != "/v1/models":
+            return False
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", "100")
+        h.end_headers()
+        h.wfile.flush()
+        self.first_bytes_sent.set()
+        self.stop.wait()
+
+    def _case_headers_trickle(self, h, rest):
+        """Every answer's headers, one byte per 100 ms (they would take 17 minutes)."""
+        self._write(h, b"HTTP/1.1 200 OK\r\n")
+        self._trickle(h, b"X-Padding: " + b"a" * 10_000 + b"\r\n\r\n", every=0.1)
+
     def _case_endless(self, h, rest):
         """Words for ever, whatever max_tokens asked for."""
         if rest != "/v1/chat/completions":

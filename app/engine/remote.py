@@ -30,9 +30,11 @@ __all__ = ["RemoteError", "RemoteHost", "RemoteReport"]
 
 TIMEOUT_SECONDS = 30  # for each answer while connecting
 PROBE_TIMEOUT_SECONDS = 5  # for the optional questions (what kind of server, its context)
-# While a reply streams: the longest the server may stay silent (or take over one line), the
-# reading of the prompt included. The user's Esc ends a reply at once regardless.
-READ_TIMEOUT_SECONDS = 120
+# While a reply streams, the longest the server may take to start its answer, and then to stay
+# silent (or take over one line). Generous: a big model on a slow machine may read a long prompt
+# for minutes before its first word. The user's Esc ends a reply at once regardless.
+ANSWER_TIMEOUT_SECONDS = 300
+READ_TIMEOUT_SECONDS = 300
 MAX_REPLY_CHARS = 1_000_000  # a reply is stopped here ("length"), whatever the server does
 MAX_MODELS = 1000
 MAX_NAME_CHARS = 256
@@ -279,7 +281,7 @@ class RemoteHost:
     def _read_reply(self, exchange: HttpExchange, stream: _ReplyStream, path: str, body: bytes,
                     sampling: SamplingParams) -> tuple[ReplyStats, str]:
         started = time.monotonic()
-        response = exchange.open("POST", path, body, READ_TIMEOUT_SECONDS)
+        response = exchange.open("POST", path, body, ANSWER_TIMEOUT_SECONDS)
         reader = BodyReader(exchange, response, READ_TIMEOUT_SECONDS)
         if "json" in (response.getheader("Content-Type") or "").lower():
             parts = iter([parse_json_answer(reader.read_all(MAX_BODY_BYTES))])  # it ignored "stream": true

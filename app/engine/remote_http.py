@@ -249,6 +249,9 @@ class HttpExchange:
                 target += "?" + parts.query
             connection.request(method, target, body=body, headers=self._headers)
             response = connection.getresponse()
+            if self._expired or self.aborted:  # the headers were cut short here, not ended by the server
+                response.close()
+                raise TimeoutError if self._expired else ConnectionAbortedError
             with self._lock:
                 self._response = response
             return response

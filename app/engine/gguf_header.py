@@ -34,6 +34,14 @@ _SCALAR_FORMATS = {
 }
 # Arrays longer than this (vocabularies, merges) are skipped; only their length is kept.
 _MAX_KEPT_ARRAY = 4096
+# Bounds on a hostile header's work and memory. Real files stay far below them: the largest
+# vocabularies hold ~260k tokens and ~500k merges, and no real metadata nests arrays.
+MAX_HEADER_ENTRIES = 4_000_000  # keys, array elements walked and tensors, all together
+MAX_KEPT_ELEMENTS = 65_536  # array elements kept as Python values, all together
+MAX_ARRAY_DEPTH = 8
+MAX_STRING_BYTES = 4 << 20  # a key or a kept text (chat templates are tens of kB)
+MAX_TENSORS = 1_000_000
+MAX_FIELDS = 1_000_000
 _SUPPORTED_VERSIONS = (2, 3)
 
 
@@ -68,11 +76,26 @@ def _truncated(size: int) -> ModelFileError:
         "ModelFile", "the file ends at byte {size}, inside its header: it is truncated.").format(size=size))
 
 
+def _damaged(reason: str) -> ModelFileError:
+    return ModelFileError(translate("ModelFile", "its header is damaged: {reason}.").format(reason=reason))
+
+
 class _Cursor:
+    """Reads the header's values in order, counting what it walks and keeps against the bounds."""
+
     def __init__(self, buf, size: int):
         self.buf = buf
         self.size = size
         self.pos = 0
+        self.entries = 0  # keys, array elements and tensors walked
+        self.kept = 0  # array elements kept as values
+
+    def count(self, n: int = 1) -> None:
+        self.entries += n
+        if self.entries > MAX_HEADER_ENTRIES:
+            raise ModelFileError(translate(
+                "ModelFile", "its header holds more than {limit:,} entries, far more than any model has: "
+                "the file is damaged or not a model.").format(limit=MAX_HEADER_ENTRIES))
 
     def take(self, fmt: str):
         n = struct.calcsize(fmt)
@@ -86,6 +109,9 @@ class _Cursor:
         length = self.take("<Q")
         if self.pos + length > self.size:
             raise _truncated(self.size)
+        if length > MAX_STRING_BYTES:
+            raise _damaged(translate("ModelFile", "a text of {size:,} bytes where a name or a template belongs").format(
+                size=length))
         raw = bytes(self.buf[self.pos : self.pos + length])
         self.pos += length
         return raw.decode("utf-8", errors="replace")
@@ -96,36 +122,48 @@ class _Cursor:
         if self.pos > self.size:
             raise _truncated(self.size)
 
-    def value(self, vtype: int):
+    @staticmethod
+    def value_type(vtype: int) -> GGUFValueType:
         try:
-            vtype = GGUFValueType(vtype)
+            return GGUFValueType(vtype)
         except ValueError:
             raise ModelFileError(translate(
                 "ModelFile", "the header holds an unknown value type {type}: the file is damaged.").format(
                 type=vtype)) from None
+
+    def value(self, vtype: int, depth: int = 0):
+        vtype = self.value_type(vtype)
         if vtype == GGUFValueType.STRING:
             return self.string()
-        if vtype == GGUFValueType.ARRAY:
-            element_type = self.take("<I")
-            length = self.take("<Q")
-            if length > _MAX_KEPT_ARRAY:
-                self._skip_array(element_type, length)
-                return SkippedArray(GGUFValueType(element_type), length)
-            return [self.value(element_type) for _ in range(length)]
-        return self.take(_SCALAR_FORMATS[vtype])
+        if vtype != GGUFValueType.ARRAY:
+            return self.take(_SCALAR_FORMATS[vtype])
+        if depth >= MAX_ARRAY_DEPTH:
+            raise _damaged(translate("ModelFile", "arrays nested more than {depth} deep").format(depth=MAX_ARRAY_DEPTH))
+        element_type = self.value_type(self.take("<I"))
+        length = self.take("<Q")
+        if (length > _MAX_KEPT_ARRAY or element_type == GGUFValueType.ARRAY
+                or self.kept + length > MAX_KEPT_ELEMENTS):
+            # Nothing this app reads is an array of arrays or a long array: walk it, keep its length.
+            self._skip_array(element_type, length, depth + 1)
+            return SkippedArray(element_type, length)
+        self.count(length)
+        self.kept += length
+        return [self.value(element_type, depth + 1) for _ in range(length)]
 
-    def _skip_array(self, element_type: int, length: int) -> None:
-        if element_type == GGUFValueType.STRING:
-            for _ in range(length):
-                self.skip_string()
+    def _skip_array(self, element_type: GGUFValueType, length: int, depth: int) -> None:
+        fmt = _SCALAR_FORMATS.get(element_type)
+        if fmt is not None:  # fixed-size elements: one jump
+            self.pos += struct.calcsize(fmt) * length
+            if self.pos > self.size:
+                raise _truncated(self.size)
             return
-        fmt = _SCALAR_FORMATS.get(GGUFValueType(element_type))
-        if fmt is None:
-            raise ModelFileError(translate(
-                "ModelFile", "the header holds a nested array too long to read: the file is damaged."))
-        self.pos += struct.calcsize(fmt) * length
-        if self.pos > self.size:
-            raise _truncated(self.size)
+        # Strings and arrays cannot be jumped over; each element costs an entry of the budget.
+        self.count(length)
+        for _ in range(length):
+            if element_type == GGUFValueType.STRING:
+                self.skip_string()
+            else:
+                self.value(element_type, depth)
 
 
 def _tensor_bytes(ggml_type: int, n_elements: int, name: str) -> int:
@@ -150,6 +188,9 @@ def read_gguf_header(path: str | os.PathLike) -> GgufHeader:
                 return _parse(buf, size)
     except ModelFileError:
         raise
+    except (struct.error, ValueError, OverflowError, MemoryError, RecursionError) as exc:
+        # Every bound above should stop a hostile header first; this is the last line.
+        raise _damaged(f"{type(exc).__name__}: {exc}") from None
     except FileNotFoundError:
         raise ModelFileError(translate("ModelFile", "the file does not exist.")) from None
     except IsADirectoryError:
@@ -173,17 +214,19 @@ def _parse(buf, size: int) -> GgufHeader:
         raise ModelFileError(translate(
             "ModelFile", "it is GGUF version {version}; only versions 2 and 3 are supported.").format(version=version))
     n_tensors, n_fields = cur.take("<QQ")
-    if n_tensors > 1_000_000 or n_fields > 1_000_000:
+    if n_tensors > MAX_TENSORS or n_fields > MAX_FIELDS:
         raise ModelFileError(translate(
             "ModelFile", "its header claims an impossible number of entries: the file is damaged."))
 
     fields: dict[str, object] = {}
     for _ in range(n_fields):
+        cur.count()
         key = cur.string()
         fields[key] = cur.value(cur.take("<I"))
 
     tensors = []
     for _ in range(n_tensors):
+        cur.count()
         name = cur.string()
         n_dims = cur.take("<I")
         if n_dims > 8:

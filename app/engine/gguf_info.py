@@ -6,15 +6,21 @@ per-layer KV head counts, K/V head sizes, and which layers use sliding-window at
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 from gguf.constants import LlamaFileType
 
+from app.engine import gguf_limits
 from app.engine.errors import ModelFileError
+from app.engine.gguf_fields import UINT32_MAX, HeaderFields
 from app.engine.gguf_header import GgufHeader, SkippedArray, read_gguf_header
+from app.engine.gguf_limits import LLAMA_MAX_LAYERS
 from app.engine.i18n import translate
+
+_log = logging.getLogger(__name__)
 
 # Architectures with sliding-window layers, and llama.cpp's default layer pattern for each:
 # (n_pattern, dense_first). Layer il is SWA iff il % n != n-1 (or il % n != 0 when dense_first).
@@ -80,25 +86,16 @@ class ModelInfo:
         return self.n_head_kv[layer] * self.head_dim_v
 
 
-def _per_layer(value, n_layer: int, key: str) -> tuple[int, ...]:
-    if isinstance(value, list):
-        if len(value) != n_layer:
-            raise ModelFileError(translate(
-                "ModelFile", "'{key}' lists {listed} layers but the model has {layers}.").format(
-                key=key, listed=len(value), layers=n_layer))
-        return tuple(int(v) for v in value)
-    return (int(value),) * n_layer
-
-
-def _swa_layers(fields: dict, arch: str, n_layer: int, window: int) -> tuple[bool, ...]:
+def _swa_layers(fields: HeaderFields, arch: str, n_layer: int, window: int) -> tuple[bool, ...]:
     if window <= 0:
         return (False,) * n_layer
-    pattern = fields.get(f"{arch}.attention.sliding_window_pattern")
-    if isinstance(pattern, list):
-        return tuple(bool(v) for v in pattern[:n_layer])
+    key = f"{arch}.attention.sliding_window_pattern"
+    pattern = fields.raw.get(key)
+    if isinstance(pattern, list):  # one flag per layer
+        return tuple(bool(v) for v in fields.per_layer(key, n_layer, 0, 1))
     n_pattern, dense_first = _SWA_PATTERNS.get(arch, (0, False))
-    if isinstance(pattern, int):
-        n_pattern = pattern
+    if pattern is not None:
+        n_pattern = fields.integer(key, 0, LLAMA_MAX_LAYERS)
     if n_pattern == 0:
         return (True,) * n_layer
     if dense_first:
@@ -107,7 +104,7 @@ def _swa_layers(fields: dict, arch: str, n_layer: int, window: int) -> tuple[boo
 
 
 def _quantization_name(file_type) -> str:
-    if not isinstance(file_type, int):
+    if isinstance(file_type, bool) or not isinstance(file_type, int):
         return translate("ModelFile", "unknown")
     try:
         return LlamaFileType(file_type).name.replace("MOSTLY_", "").replace("ALL_", "")
@@ -116,41 +113,41 @@ def _quantization_name(file_type) -> str:
 
 
 def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
-    fields = header.fields
-
-    def need(key: str):
-        if key not in fields:
-            raise ModelFileError(translate(
-                "ModelFile", "its header lacks '{key}', which llama.cpp needs to load it.").format(key=key))
-        return fields[key]
-
-    arch = need("general.architecture")
+    """Model facts from a parsed header. Every value is type- and range-checked (gguf_fields) and
+    held to llama.cpp's hard limits (gguf_limits) before any loop over layers runs."""
+    fields = HeaderFields(header.fields)
+    arch = fields.need("general.architecture")
     if not isinstance(arch, str) or not arch:
         raise ModelFileError(translate(
             "ModelFile", "its 'general.architecture' is not a name: the file is damaged."))
-    n_layer = int(need(f"{arch}.block_count"))
-    n_embd = int(need(f"{arch}.embedding_length"))
-    if n_layer <= 0 or n_embd <= 0:
+    n_layer = gguf_limits.block_count(fields, arch)
+    n_embd = fields.integer(f"{arch}.embedding_length", 0, gguf_limits.MAX_EMBEDDING, required=True)
+    if n_embd == 0:
         raise ModelFileError(translate(
             "ModelFile", "it declares no layers: it is not a language model llama.cpp can run."))
-    n_head = _per_layer(need(f"{arch}.attention.head_count"), n_layer, f"{arch}.attention.head_count")
-    n_head_kv = _per_layer(
-        fields.get(f"{arch}.attention.head_count_kv", list(n_head)), n_layer, f"{arch}.attention.head_count_kv"
-    )
+    n_head = fields.per_layer(f"{arch}.attention.head_count", n_layer, 0, gguf_limits.MAX_HEADS, required=True)
+    n_head_kv = fields.per_layer(f"{arch}.attention.head_count_kv", n_layer, 0, gguf_limits.MAX_HEADS,
+                                 default=n_head)
+    gguf_limits.check_heads(arch, n_head, n_head_kv)
     first_heads = next((h for h in n_head if h), 0)
     default_head_dim = n_embd // first_heads if first_heads else 0
-    head_dim_k = int(fields.get(f"{arch}.attention.key_length", default_head_dim))
-    head_dim_v = int(fields.get(f"{arch}.attention.value_length", default_head_dim))
+    head_dim_k = fields.integer(f"{arch}.attention.key_length", 0, gguf_limits.MAX_HEAD_SIZE, default=default_head_dim)
+    head_dim_v = fields.integer(f"{arch}.attention.value_length", 0, gguf_limits.MAX_HEAD_SIZE,
+                                default=default_head_dim)
+    if first_heads:
+        gguf_limits.check_head_sizes(fields, arch, head_dim_k, head_dim_v)
+    gguf_limits.check_experts(fields, arch, n_layer)
+    gguf_limits.check_layers(fields, arch, n_layer)
 
-    window = int(fields.get(f"{arch}.attention.sliding_window", _DEFAULT_WINDOW.get(arch, 0)) or 0)
+    window = fields.integer(f"{arch}.attention.sliding_window", 0, UINT32_MAX, default=_DEFAULT_WINDOW.get(arch, 0))
     swa_layers = _swa_layers(fields, arch, n_layer, window)
 
-    tokens = fields.get("tokenizer.ggml.tokens")
-    n_vocab = tokens.length if isinstance(tokens, SkippedArray) else len(tokens or ())
-    n_vocab = int(fields.get(f"{arch}.vocab_size", n_vocab) or n_vocab)
+    tokens = fields.raw.get("tokenizer.ggml.tokens")
+    n_vocab = tokens.length if isinstance(tokens, SkippedArray) else len(tokens) if isinstance(tokens, list) else 0
+    n_vocab = fields.integer(f"{arch}.vocab_size", 0, UINT32_MAX, default=n_vocab) or n_vocab
 
     notes = []
-    if any(marker in key for key in fields for marker in _SPECIAL_CACHE_MARKERS):
+    if any(marker in key for key in fields.raw for marker in _SPECIAL_CACHE_MARKERS):
         notes.append(translate(
             "ModelFile", "llama.cpp keeps a special cache for '{arch}' (recurrent, latent or shared layers)").format(
             arch=arch))
@@ -160,14 +157,15 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
     if f"{arch}.attention.key_length_swa" in fields or f"{arch}.attention.value_length_swa" in fields:
         notes.append(translate("ModelFile", "sliding-window layers use their own head size"))
 
-    chat_template = fields.get("tokenizer.chat_template")
+    chat_template = fields.raw.get("tokenizer.chat_template")
+    name = fields.raw.get("general.name")
     return ModelInfo(
         path=path,
         file_bytes=header.file_bytes,
         weights_bytes=sum(t.n_bytes for t in header.tensors),
         architecture=arch,
-        name=str(fields.get("general.name") or ""),
-        quantization=_quantization_name(fields.get("general.file_type")),
+        name=name if isinstance(name, str) else "",
+        quantization=_quantization_name(fields.raw.get("general.file_type")),
         n_layer=n_layer,
         n_embd=n_embd,
         n_vocab=n_vocab,
@@ -175,7 +173,7 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
         n_head_kv=n_head_kv,
         head_dim_k=head_dim_k,
         head_dim_v=head_dim_v,
-        n_ctx_train=int(fields.get(f"{arch}.context_length", 0) or 0),
+        n_ctx_train=fields.integer(f"{arch}.context_length", 0, 2**64, default=0),
         sliding_window=window if any(swa_layers) else 0,
         swa_layers=swa_layers,
         chat_template=chat_template if isinstance(chat_template, str) and chat_template.strip() else None,
@@ -197,10 +195,14 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
         st = os.stat(path)
     except FileNotFoundError:
         raise ModelFileError(translate("ModelFile", "{path}: the file does not exist.").format(path=path)) from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ModelFileError(translate("ModelFile", "{path}: the file cannot be read: {reason}.").format(
-            path=path, reason=exc.strerror or exc)) from None
+            path=path, reason=getattr(exc, "strerror", None) or exc)) from None
     try:
         return _cached_info(path, st.st_size, st.st_mtime_ns)
     except ModelFileError as exc:
         raise ModelFileError(f"{os.path.basename(path)}: {exc}") from None
+    except Exception as exc:  # the checks above should say it first; a header must never raise anything else
+        _log.exception("unexpected failure reading %s", path)
+        raise ModelFileError(translate("ModelFile", "{name}: its header cannot be understood ({error}).").format(
+            name=os.path.basename(path), error=f"{type(exc).__name__}: {exc}")) from None

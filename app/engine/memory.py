@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.engine.errors import KvConfigError
 from app.engine.gguf_info import ModelInfo
 from app.engine.kvtypes import CACHE_TYPES, F16, KvCacheType
 
@@ -244,15 +245,20 @@ class TypeCapacity:
 def capacity_table(
     info: ModelInfo, n_ctx: int, *, compact_window: bool, available_bytes: int
 ) -> tuple[TypeCapacity, ...]:
-    """All nine types, each as a K=V pair with the flash-attention setting "auto" picks."""
+    """All nine types that can hold this model's rows, each as a K=V pair with the flash-attention
+    setting "auto" picks (a quantized type whose blocks do not divide a head is left out)."""
     rows = []
     for t in CACHE_TYPES:
         fa = t.v_needs_flash_attn
+        try:
+            kv_bytes = kv_cache_bytes(info, n_ctx, t, t, flash_attn=fa, compact_window=compact_window).total
+        except KvConfigError:
+            continue
         rows.append(
             TypeCapacity(
                 cache_type=t,
                 flash_attn=fa,
-                kv_bytes=kv_cache_bytes(info, n_ctx, t, t, flash_attn=fa, compact_window=compact_window).total,
+                kv_bytes=kv_bytes,
                 largest_ctx=largest_fitting_context(
                     info, t, t, flash_attn=fa, compact_window=compact_window, available_bytes=available_bytes
                 ),

@@ -13,6 +13,8 @@ class Banner(QFrame):
         self.setObjectName("banner")
         self.label = QLabel()
         self.label.setWordWrap(True)
+        # Messages quote files and servers (a title, an error page): shown as text, never as markup.
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QToolButton()
         self.close_button.setText("✕")

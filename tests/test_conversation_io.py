@@ -4,6 +4,8 @@ import pytest
 
 from app.conversation_io import (
     ConversationFileError,
+    PortableConversation,
+    PortableMessage,
     from_store,
     into_store,
     read_conversation,
@@ -50,7 +52,40 @@ def test_markdown_export_reads_well_and_comes_back(store, tmp_path):
     assert "```python\nprint('beam')\n```" in text
     back = read_conversation(path)
     assert back.title == original.title and back.system_prompt == "Answer briefly."
-    assert [(m.role, m.content) for m in back.messages][:2] == [(m.role, m.content) for m in original.messages][:2]
+    assert [(m.role, m.content) for m in back.messages] == [(m.role, m.content) for m in original.messages]
+
+
+HEADING_LIKE_BODIES = [
+    "## You",
+    "## Assistant  ",
+    "\\## You",
+    "\\\\\\## System",
+    "# A title-like line\n## You\n\n## Assistant",
+    "```markdown\n## You\n```",
+    "  indented first line\n## you (not a heading: lower case)",
+    "ends with spaces   ",
+]
+
+
+@pytest.mark.parametrize("body", HEADING_LIKE_BODIES)
+def test_any_message_body_survives_markdown(tmp_path, body):
+    original = PortableConversation("Bodies", body, SamplingParams(), (
+        PortableMessage("user", body), PortableMessage("assistant", "before\n" + body + "\nafter"),
+        PortableMessage("user", body)))
+    path = tmp_path / "bodies.md"
+    write_conversation(original, path)
+    back = read_conversation(path)
+    assert back.system_prompt == body
+    assert [(m.role, m.content) for m in back.messages] == [(m.role, m.content) for m in original.messages]
+
+
+def test_markdown_written_with_windows_line_ends_and_a_bom_reads_the_same(tmp_path):
+    path = tmp_path / "windows.md"
+    text = "\ufeff# Notes\r\n\r\n## You\r\n\r\nline one\r\nline two\r\n\r\n## Assistant\r\n\r\nok\r\n"
+    path.write_bytes(text.encode())
+    back = read_conversation(path)
+    assert back.title == "Notes"
+    assert [(m.role, m.content) for m in back.messages] == [("user", "line one\nline two"), ("assistant", "ok")]
 
 
 @pytest.mark.parametrize("name, content, says", [
@@ -58,11 +93,17 @@ def test_markdown_export_reads_well_and_comes_back(store, tmp_path):
     ("x.json", '{"title": "no format"}', "not a KV Chat conversation"),
     ("x.json", '{"format": "kvchat-conversation", "version": 99}', "newer KV Chat"),
     ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "robot", "content": "x"}]}', "role"),
-    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "user"}]}', "incomplete"),
+    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "user"}]}', "message 1: content is missing"),
+    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "user", "content": 5}]}',
+     "content must be text"),
+    ("x.json", '{"format": "kvchat-conversation", "sampling": {"top_k": 1.5}}', "sampling: top_k must be a whole"),
+    ("x.json", '{"format": "kvchat-conversation", "messages": [{"role": "user", "content": "x", "stats": '
+               '{"prompt_tokens": -1}}]}', "message 1, stats: prompt_tokens must be a whole number from 0"),
+    ("x.json", b'{"format": "kvchat-conversation", "title": "\xff"}', "not UTF-8 text"),
     ("x.md", "just some notes", "no \"## You\""),
 ])
 def test_files_that_are_not_conversations(tmp_path, name, content, says):
     path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(ConversationFileError, match=says):
         read_conversation(path)

@@ -2,13 +2,24 @@
 
 import json
 import sqlite3
+from dataclasses import fields
 
 import pytest
 
 from app.engine.config import LoadConfig
+from app.engine.history_fit import OVERFLOW_POLICIES
 from app.engine.records import ReplyStats, SamplingParams
+from app.engine.sampling_check import SamplingError, check_sampling
+from app.record_fields import (
+    _STATS_RULES,
+    RecordFieldError,
+    read_sampling,
+    read_stats,
+    sampling_or_defaults,
+    stats_or_none,
+)
 from app.settings import Settings, load_settings, save_settings
-from app.store import ConversationStore, StoreError
+from app.store import IMPORT_BATCH, ConversationGoneError, ConversationStore, StoreError
 
 
 def test_conversations_and_messages_round_trip(tmp_path):
@@ -81,3 +92,87 @@ def test_a_broken_settings_file_is_kept_aside_and_defaults_used(tmp_path, conten
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("settings.broken-")]
     assert len(kept) == 1 and kept[0].read_text() == content
     assert not path.exists()
+
+
+def test_an_import_is_one_transaction_with_progress_per_batch(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    n = 2 * IMPORT_BATCH + 1
+    rows = [("user", f"m{i}", ReplyStats(generated_tokens=i) if i % 2 else None, "stop" if i % 2 else None)
+            for i in range(n)]
+    commits, progress = [], []
+    store._db.set_trace_callback(lambda sql: sql.startswith("COMMIT") and commits.append(sql))
+    new_id = store.import_conversation("Imported", "sys", SamplingParams(seed=4), rows,
+                                       lambda done, total: progress.append((done, total)))
+    assert len(commits) == 1
+    assert progress == [(IMPORT_BATCH, n), (2 * IMPORT_BATCH, n), (n, n)]
+    messages = store.messages(new_id)
+    assert [(m.role, m.content, m.stats, m.finish_reason) for m in messages] == rows
+    assert store.conversation(new_id).sampling == SamplingParams(seed=4)
+
+
+def test_a_failure_inside_an_import_leaves_nothing(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    rows = [("user", f"m{i}", None, None) for i in range(3 * IMPORT_BATCH)]
+
+    def interrupted(done, total):
+        if done > IMPORT_BATCH:
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        store.import_conversation("Half", "", SamplingParams(), rows, interrupted)
+    assert store.conversations() == []
+
+
+def test_text_sqlite_cannot_store_is_a_store_error(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    conversation = store.create_conversation()
+    with pytest.raises(StoreError, match="failed"):
+        store.add_message(conversation.id, "user", "a lone \ud800 surrogate")
+    with pytest.raises(StoreError, match="failed"):
+        store.rename(conversation.id, "\udfff")
+    assert store.messages(conversation.id) == []
+
+
+def test_a_message_for_a_deleted_conversation_is_a_typed_error(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    conversation = store.create_conversation()
+    store.delete(conversation.id)
+    with pytest.raises(ConversationGoneError, match="no longer exists"):
+        store.add_message(conversation.id, "user", "hello")
+    with pytest.raises(ConversationGoneError):
+        store.add_message(2**70, "user", "hello")
+
+
+def test_every_reply_statistic_has_a_rule():
+    assert set(_STATS_RULES) == {f.name for f in fields(ReplyStats)}
+
+
+@pytest.mark.parametrize("name, value", [("temperature", "hot"), ("seed", 2**64), ("seed", 2**32), ("top_p", 2.0),
+                                         ("max_tokens", 0), ("temperature", float("nan")), ("top_k", True)])
+def test_a_sampling_setting_the_engine_refuses_is_refused_on_import_and_defaulted_from_the_database(name, value):
+    with pytest.raises(SamplingError):
+        check_sampling(SamplingParams(**{name: value}))
+    with pytest.raises(RecordFieldError, match=name):
+        read_sampling({name: value})
+    assert sampling_or_defaults({name: value, "top_k": 7}) == SamplingParams(top_k=7)
+
+
+def test_reply_statistics_are_checked_field_by_field():
+    assert read_stats({"time_to_first_token": 1, "type_k": "q8_0", "unknown": "ignored"}) == ReplyStats(
+        time_to_first_token=1.0, type_k="q8_0")
+    for bad in ({"generated_tokens": 1.5}, {"seed": -1}, {"tokens_per_second": float("inf")}, {"type_v": 5},
+                {"cached_tokens": 2**63}):
+        with pytest.raises(RecordFieldError):
+            read_stats(bad)
+        assert stats_or_none(bad) == ReplyStats()
+    assert stats_or_none([1]) is None and stats_or_none("x") is None
+
+
+def test_a_settings_file_the_app_wrote_is_read_back_unchanged(tmp_path):
+    path = tmp_path / "settings.json"
+    settings = Settings(last_conversation=12, window_geometry="01d9d0cb", remote_url="http://127.0.0.1:8080",
+                        overflow_policy=OVERFLOW_POLICIES[-1])
+    settings.remember_load(LoadConfig("/m/模型 a.gguf", n_ctx=32768, type_k="q4_0", type_v="iq4_nl",
+                                      flash_attn="on", compact_window=True))
+    save_settings(settings, path)
+    assert load_settings(path) == settings

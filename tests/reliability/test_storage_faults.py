@@ -1,12 +1,16 @@
-"""A damaged, locked, unwritable or full conversation database: a clear message, nothing saved lost."""
+"""A damaged, locked, unwritable or full conversation database, and files read at start that hold
+anything at all: a clear message, the app starts, nothing saved is lost."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 
 import app.store as store_module
+from app.engine.records import ReplyStats, SamplingParams
+from app.settings import Settings, load_settings
 from app.store import ConversationStore, StoreError, open_store
 from tests.ui.conftest import send
 
@@ -97,3 +101,81 @@ def test_the_window_starts_with_a_damaged_database(windows, loop):
     window = windows.new(use_open_store=True)
     assert "damaged" in window.banner.label.text()
     assert window.host.report is not None  # and the model loaded all the same
+
+
+# -- files read at start: whatever they hold, the app starts -------------------------------------
+
+HOSTILE_SETTINGS = {
+    "100k-brackets": "[" * 100_000,
+    "last-conversation-2**70": json.dumps({"last_conversation": 2**70}),
+    "last-conversation-true": json.dumps({"last_conversation": True}),
+    "invalid-utf-8": b"{\"last_model\": \"\xff\xfe\"}",
+    "n-ctx-2**70": json.dumps({"models": {"/m.gguf": {"n_ctx": 2**70}}}),
+    "unknown-cache-type": json.dumps({"models": {"/m.gguf": {"type_k": "q9_9"}}}),
+    "recent-models-a-string": json.dumps({"recent_models": "/m.gguf"}),
+    "last-model-null": json.dumps({"last_model": None}),
+    "nul-in-a-path": json.dumps({"recent_models": ["/m\u0000.gguf"]}),
+    "lone-surrogate": '{"remote_url": "http://\\ud800"}',
+    "5-mb": json.dumps({"window_geometry": "00" * 2_500_000}),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_SETTINGS))
+def test_any_settings_file_gives_defaults_kept_aside_with_a_notice(tmp_path, case):
+    path = tmp_path / "settings.json"
+    content = HOSTILE_SETTINGS[case]
+    (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+    settings = load_settings(path)
+    assert settings == Settings()
+    assert "defaults are used" in settings.recovered_from and "kept as settings.broken-" in settings.recovered_from
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("settings.broken-")]
+    assert kept.read_bytes() == (content if isinstance(content, bytes) else content.encode())
+
+
+@pytest.mark.parametrize("case", ["100k-brackets", "last-conversation-2**70"])
+def test_the_window_starts_whatever_the_settings_file_holds(windows, case):
+    windows.settings_path.parent.mkdir(parents=True, exist_ok=True)
+    windows.settings_path.write_text(HOSTILE_SETTINGS[case])
+    window = windows.new()
+    assert "defaults are used" in window.banner.label.text()
+    assert window.session.conversation is not None and window.host.report is not None
+
+
+def spoil_rows(path, conversation_id: int) -> None:
+    """Values an older or hand-edited database may hold: wrong types, out of range, not JSON."""
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE conversations SET sampling = ? WHERE id = ?",
+                   (json.dumps({"temperature": "hot", "seed": 2**64, "top_k": 20}), conversation_id))
+        ids = [r[0] for r in db.execute("SELECT id FROM messages WHERE conversation_id = ? ORDER BY id",
+                                        (conversation_id,))]
+        spoiled = [json.dumps({"time_to_first_token": "x", "generated_tokens": 5}), "[1, 2]", "not json",
+                   "[" * 100_000, json.dumps({"tokens_per_second": float("nan"), "prompt_tokens": -3})]
+        for message_id, stats in zip(ids[1::2], spoiled):
+            db.execute("UPDATE messages SET stats = ?, finish_reason = 'stop' WHERE id = ?", (stats, message_id))
+    db.close()
+
+
+def test_rows_of_the_wrong_type_read_back_as_defaults(tmp_path):
+    path = tmp_path / "conversations.sqlite3"
+    conversation_id = seed(path, n=5)
+    spoil_rows(path, conversation_id)
+    store = ConversationStore(path)
+    conversation = store.conversation(conversation_id)
+    assert conversation.sampling == SamplingParams(top_k=20)  # the good setting kept, the bad ones default
+    stats = [m.stats for m in store.messages(conversation_id)][1::2]
+    assert stats[0] == ReplyStats(generated_tokens=5)
+    assert stats[1:4] == [None, None, None]
+    assert stats[4] == ReplyStats()
+    assert store.conversation(2**70) is None and store.messages(2**70) == []
+    store.close()
+
+
+def test_the_window_starts_on_a_conversation_whose_rows_are_of_the_wrong_type(windows):
+    windows.db_path.parent.mkdir(parents=True, exist_ok=True)
+    conversation_id = seed(windows.db_path, n=5)
+    spoil_rows(windows.db_path, conversation_id)
+    window = windows.new()
+    assert window.session.conversation.id == conversation_id
+    assert len(window.chat_view.messages) == 10
+    assert window.session.conversation.sampling.temperature == SamplingParams().temperature

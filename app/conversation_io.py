@@ -18,7 +18,15 @@ from pathlib import Path
 
 from app.engine.i18n import translate
 from app.engine.records import ReplyStats, SamplingParams
-from app.record_fields import RecordFieldError, check_text, read_sampling, read_stats, short_repr, text_problem
+from app.record_fields import (
+    RecordFieldError,
+    check_text,
+    object_problem,
+    read_sampling,
+    read_stats,
+    short_repr,
+    text_problem,
+)
 from app.store import ConversationGoneError
 
 FORMAT = "kvchat-conversation"
@@ -159,8 +167,7 @@ def _message_from_json(number: int, data) -> PortableMessage:
             number=number, problem=problem))
 
     if not isinstance(data, dict):
-        raise refuse(translate("ConversationFile", "it must be an object, not {value}").format(
-            value=short_repr(data)))
+        raise refuse(object_problem(data))
     for name in ("role", "content"):
         if name not in data:
             raise refuse(translate("ConversationFile", "{name} is missing").format(name=name))

@@ -103,7 +103,8 @@ _STATS_RULES: dict[str, Callable[[str, object], str | None]] = {
 }
 
 
-def _record_problem(value) -> str:
+def object_problem(value) -> str:
+    """Why `value`, which should be a JSON object (a record), is not one."""
     return translate("RecordFields", "it must be an object, not {value}").format(value=short_repr(value))
 
 
@@ -138,14 +139,14 @@ def _stats_problem(name: str, value) -> str | None:
 def read_sampling(data) -> SamplingParams:
     """Sampling settings from `data` (unknown keys ignored, missing ones default); RecordFieldError if bad."""
     if not isinstance(data, dict):
-        raise RecordFieldError("", _record_problem(data))
+        raise RecordFieldError("", object_problem(data))
     return SamplingParams(**_good_fields(SamplingParams, data, sampling_problem, strict=True))
 
 
 def read_stats(data) -> ReplyStats:
     """Reply statistics from `data` (unknown keys ignored, missing ones default); RecordFieldError if bad."""
     if not isinstance(data, dict):
-        raise RecordFieldError("", _record_problem(data))
+        raise RecordFieldError("", object_problem(data))
     return ReplyStats(**_good_fields(ReplyStats, data, _stats_problem, strict=True))
 
 

@@ -207,7 +207,7 @@ class StatementLog:
         return sum(1 for t, v in self.statements if t == thread and v == verb)
 
 
-@pytest.mark.parametrize("kind, n", [("md", 5_000), ("json", 200_000)])
+@pytest.mark.parametrize("kind, n", [("md", 100_000), ("json", 200_000)])
 def test_a_big_file_imports_off_the_gui_thread_in_one_transaction_with_progress(
         tmp_path, qtbot, monkeypatch, kind, n):
     from app.store import IMPORT_BATCH

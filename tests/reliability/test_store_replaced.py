@@ -153,3 +153,44 @@ def test_log_deleted_a_write_then_kill_9_loses_nothing(tmp_path):
     assert reply.startswith("WROTE ") and "log file" in reply
     saved = contents(path, cid)
     assert len(saved) == 51 and saved[-1] == "typed after the log was deleted"
+
+
+def test_nowhere_to_save_keeps_the_session_and_says_so(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "conversations.sqlite3"
+    store, cid, notices = seeded_store(path)
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()
+    folder.write_text("a file where the data folder was")  # neither the path nor its folder can be written
+    store.add_message(cid, "user", "typed with nowhere to save")
+    assert "cannot be saved" in notices[0] and "keeps them until it closes" in notices[0]
+    assert [m.content for m in store.messages(cid)][-1] == "typed with nowhere to save"
+    store.add_message(cid, "user", "and the session goes on")
+    assert len(notices) == 1  # said once
+    store.close()
+
+
+def test_an_import_after_the_database_was_deleted_goes_into_the_new_file(tmp_path, qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from app.conversation_io import PortableConversation, PortableMessage, write_conversation
+    from app.ui.conversation_files import ConversationFiles
+
+    path = tmp_path / "conversations.sqlite3"
+    store, cid, notices = seeded_store(path)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    files = ConversationFiles(store, parent)
+    imported = []
+    files.sig_imported.connect(imported.append)
+    source = tmp_path / "chat.md"
+    write_conversation(PortableConversation("From a file", messages=(PortableMessage("user", "imported"),)), source)
+    os.remove(path)
+    files.import_from(str(source))
+    qtbot.waitUntil(lambda: bool(imported), timeout=60_000)
+    assert "was deleted" in notices[0]
+    store.close()
+    assert contents(path, cid) == [f"question {i}" for i in range(4)]
+    assert contents(path, imported[0]) == ["imported"]

@@ -21,6 +21,7 @@ from app.engine.sampling_check import sampling_problem
 
 MAX_COUNT = 2**63 - 1  # SQLite's largest integer; any token count is far below it
 MAX_STATS_SEED = 2**32 - 1  # llama.cpp's seed is a uint32
+MAX_MEASURE = 1e300  # seconds or tokens per second: any number a float holds (10**400 does not)
 MAX_TYPE_NAME_CHARS = 32  # "q8_0", "iq4_nl", or whatever a server reports
 
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what SQLite (UTF-8) cannot store
@@ -78,7 +79,7 @@ def _measure_problem(name: str, value) -> str | None:
     """Seconds or tokens per second: a finite number of 0 or more, or nothing."""
     if value is None:
         return None
-    if not _is_number(value) or not math.isfinite(value) or value < 0:
+    if not _is_number(value) or not 0 <= value <= MAX_MEASURE or not math.isfinite(value):
         return translate("RecordFields", "{name} must be a finite number of 0 or more, not {value}").format(
             name=name, value=short_repr(value))
     return None

@@ -161,7 +161,8 @@ def test_reply_statistics_are_checked_field_by_field():
     assert read_stats({"time_to_first_token": 1, "type_k": "q8_0", "unknown": "ignored"}) == ReplyStats(
         time_to_first_token=1.0, type_k="q8_0")
     for bad in ({"generated_tokens": 1.5}, {"seed": -1}, {"tokens_per_second": float("inf")}, {"type_v": 5},
-                {"cached_tokens": 2**63}):
+                {"cached_tokens": 2**63}, {"time_to_first_token": 10**400}, {"prompt_tokens_per_second": -0.5},
+                {"tokens_per_second": float("nan")}):
         with pytest.raises(RecordFieldError):
             read_stats(bad)
         assert stats_or_none(bad) == ReplyStats()

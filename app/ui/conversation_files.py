@@ -112,10 +112,6 @@ class ConversationFiles(QObject):
 
     # -- import -----------------------------------------------------------------------------
 
-    @property
-    def importing(self) -> bool:
-        return any(thread.is_alive() for thread in self._imports)
-
     @Slot(str)
     def import_from(self, path: str) -> None:
         self.sig_done.emit(self.tr("Reading {name}…").format(name=Path(path).name))

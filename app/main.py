@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+import traceback
 
 from app.engine.config import DEFAULT_N_CTX, FLASH_ATTN_MODES, LoadConfig
+from app.engine.i18n import translate
 from app.engine.kvtypes import cache_type_names
-from app.paths import starter_model_path
+from app.paths import cache_dir, starter_model_path
 
 
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
@@ -71,12 +74,35 @@ def _load_config(args) -> LoadConfig | None:
     )
 
 
+def _open_window(open_model: str | None = None) -> int:
+    """The window, or (when it cannot even be made) a message on stderr with the details in a file."""
+    try:
+        from app.ui.application import run_app
+
+        return run_app(open_model=open_model)
+    except Exception as exc:
+        return _cannot_start(exc)
+
+
+def _cannot_start(error: BaseException) -> int:
+    details = cache_dir() / "start-failure.txt"
+    try:
+        details.parent.mkdir(parents=True, exist_ok=True)
+        details.write_text(time.strftime("%Y-%m-%d %H:%M:%S\n") + "".join(traceback.format_exception(error)),
+                           encoding="utf-8")
+        lines = [translate("Main", "The details were written to {path}.").format(path=details)]
+    except OSError:
+        lines = []
+    reason = str(error) or type(error).__name__
+    print(translate("Main", "KV Chat could not start: {reason}").format(reason=reason), *lines, sep="\n",
+          file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].lower().endswith(".gguf"):  # `kvchat model.gguf`, as the .desktop file passes it
-        from app.ui.application import run_app
-
-        return run_app(open_model=argv[0])
+        return _open_window(open_model=argv[0])
     args = build_parser().parse_args(argv)
     if args.self_test:
         from app.ui.self_test import run_self_test
@@ -103,9 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_screenshot(args.out, args.model, args.message, args.type_k, args.type_v, args.ctx,
                               args.compact_window, args.tab, args.language, args.theme, args.server)
-    from app.ui.application import run_app
-
-    return run_app()
+    return _open_window()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.engine.host import EngineHost
 from app.paths import APP_ID, config_dir, data_dir, resources_dir
-from app.settings import load_settings
+from app.settings import Settings, load_settings
 from app.store import open_store
 from app.ui.i18n import install_language
 from app.ui.main_window import MainWindow
@@ -54,16 +54,19 @@ def prepare_look(app: QApplication, language: str, theme: str) -> None:
     apply_theme(app, theme)
 
 
-def create_window() -> MainWindow:
+def create_window(settings: Settings | None = None) -> MainWindow:
     store = open_store(data_dir() / "conversations.sqlite3")
-    return MainWindow(EngineHost(), store, settings_path())
+    return MainWindow(EngineHost(), store, settings_path(), settings)
 
 
 async def _run(window: MainWindow, open_model: str | None) -> None:
     closed = asyncio.get_running_loop().create_future()
     window.sig_closed.connect(lambda: closed.done() or closed.set_result(None))
     window.show()
-    await window.start(open_model)
+    try:
+        await window.start(open_model)
+    except Exception as exc:  # start() shows its own failures; this is the last line of defence
+        window.show_error(exc)
     await closed
 
 
@@ -72,6 +75,6 @@ def run_app(argv: list[str] | None = None, open_model: str | None = None) -> int
     app = make_qapp(argv)
     settings = load_settings(settings_path())
     prepare_look(app, settings.language, settings.theme)
-    window = create_window()
+    window = create_window(settings)  # read once: a broken file is moved aside, and its notice kept
     run_with_loop(app, _run(window, os.path.abspath(open_model) if open_model else None))
     return 0

@@ -19,6 +19,11 @@ from PySide6.QtWidgets import (
 from app.store import Conversation
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+TITLE_SHOWN = 200  # characters of a title in the list; an imported title can be megabytes long
+
+
+def shown_title(title: str) -> str:
+    return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN] + "…"
 
 
 class ConversationList(QWidget):
@@ -72,10 +77,11 @@ class ConversationList(QWidget):
         self._filling = True
         self.list.clear()
         for c in conversations:
-            item = QListWidgetItem(c.display_title)
+            title = shown_title(c.display_title)
+            item = QListWidgetItem(title)
             item.setData(ID_ROLE, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(c.display_title)
+            item.setToolTip(title)
             self.list.addItem(item)
             if c.id == current:
                 self.list.setCurrentItem(item)

@@ -3,6 +3,7 @@ EngineHost, the store and the settings file, and is the one place errors are sho
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
 
@@ -42,20 +43,28 @@ from app.ui.side_column import SideColumn
 from app.ui.tasks import set_error_handler, spawn
 
 _log = logging.getLogger(__name__)
+SHUTDOWN_REPLY_WAIT_SECONDS = 5.0  # a reply that does not stop by then is saved as far as it got
+
+
+def describe(error: BaseException) -> str:
+    """An error's own message, or its kind when it has none."""
+    return str(error) or type(error).__name__
 
 
 class MainWindow(QMainWindow):
     sig_closed = Signal()
     """The window has shut the engine down and closed."""
 
-    def __init__(self, host: EngineHost, store: ConversationStore, settings_path: Path):
+    def __init__(self, host: EngineHost, store: ConversationStore, settings_path: Path,
+                 settings: Settings | None = None):
+        """`settings`: what the caller already read from `settings_path` (read here when None)."""
         super().__init__()
         self.setWindowTitle("KV Chat")
         self.setAcceptDrops(True)
         self.host = host
         self.store = store
         self.settings_path = settings_path
-        self.settings: Settings = load_settings(settings_path)
+        self.settings: Settings = settings if settings is not None else load_settings(settings_path)
         self._closing = False
         self._closed = False
         self.lab: LabWindow | None = None
@@ -113,6 +122,7 @@ class MainWindow(QMainWindow):
         self.session.sig_titles_changed.connect(self.refresh_conversations)
         self.session.sig_replying.connect(self._on_replying)
         self.session.sig_notice.connect(lambda text: self.banner.show_message(text, error=False, key="overflow"))
+        self.session.sig_saved_again.connect(self._on_saved_again)
         self.session.overflow_policy = self.settings.overflow_policy
         self.kv_panel.set_overflow(self.settings.overflow_policy)
         self.kv_panel.sig_overflow_changed.connect(self._on_overflow_changed)
@@ -136,22 +146,37 @@ class MainWindow(QMainWindow):
         return paths
 
     async def start(self, open_model: str | None = None) -> None:
-        """Open the last conversation and load `open_model`, else the last model, else the starter."""
-        choices = self.model_choices()
-        self.kv_panel.set_models(choices, self.settings.last_model or (choices[0] if choices else None))
-        if open_model:
-            self.kv_panel.select_model(open_model)
-        self.refresh_conversations()
-        await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
-        config = self.kv_panel.config()
-        if config is None:
-            self.statusBar().showMessage(self.tr("No model: open a .gguf file (File → Open model…)"))
+        """Open the last conversation and load `open_model`, else the last model, else the starter.
+
+        Nothing here stops the window from starting: a conversation that cannot be shown gives way to
+        a new one, a model that cannot be planned leaves none loaded, and the banner says why."""
+        try:
+            await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
+        except Exception as exc:  # not even a new conversation could be made
+            self._show_failure(exc, self.tr("No conversation could be opened ({reason})."))
+        try:
+            choices = self.model_choices()
+            self.kv_panel.set_models(choices, self.settings.last_model or (choices[0] if choices else None))
+            if open_model:
+                self.kv_panel.select_model(open_model)
+            config = self.kv_panel.config()
+            if config is None:
+                self.statusBar().showMessage(self.tr("No model: open a .gguf file (File → Open model…)"))
+                return
+            await self.kv_panel.refresh_plan()
+        except Exception as exc:
+            self._show_failure(exc, self.tr(
+                "The model could not be opened ({reason}). Choose another one (File → Open model…)."), key="load")
+            self.statusBar().showMessage(self.tr("No model loaded"))
             return
-        await self.kv_panel.refresh_plan()
         await self.apply(config)
 
     def _latest_conversation(self) -> int | None:
-        existing = self.store.conversations()
+        try:
+            existing = self.store.conversations()
+        except Exception as exc:  # start on a new conversation
+            self._show_failure(exc, self.tr("The list of conversations could not be read ({reason})."))
+            return None
         return existing[0].id if existing else None
 
     @Slot()
@@ -221,8 +246,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("Loading {name}…").format(name=Path(config.model_path).name))
         try:
             report = await self.host.load(config)
-        except EngineError as exc:
-            self.banner.show_message(str(exc), error=True, key="load")
+        except Exception as exc:  # an EngineError says why; anything else is named with the file
+            self._show_failure(exc, "{reason}" if isinstance(exc, EngineError) else
+                               self.tr("{name} could not be loaded ({reason})."),
+                               key="load", name=Path(config.model_path).name)
             current = self.host.report
             self.kv_panel.set_loaded(current.config if current else None)
             self.gauge.set_report(current)
@@ -281,16 +308,38 @@ class MainWindow(QMainWindow):
 
     def refresh_conversations(self) -> None:
         current = self.session.conversation.id if self.session.conversation else None
-        self.conversations.set_conversations(self.store.conversations(self.conversations.search.text()), current)
+        try:
+            conversations = self.store.conversations(self.conversations.search.text())
+        except Exception as exc:  # the list stays as it was; the chat goes on
+            self._show_failure(exc, self.tr("The list of conversations could not be read ({reason})."))
+            return
+        self.conversations.set_conversations(conversations, current)
 
     async def open_conversation(self, conversation_id: int | None) -> None:
+        """Show a conversation; one that cannot be shown gives way to a new one, and the banner says why."""
         self.conversation_settings.flush()
+        try:
+            await self._show_conversation(conversation_id)
+        except Exception as exc:
+            if conversation_id is None:
+                raise
+            self._show_failure(exc, self.tr(
+                "This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted."),
+                key="open")
+            await self._show_conversation(None)
+
+    async def _show_conversation(self, conversation_id: int | None) -> None:
         await self.session.open(conversation_id)
         conversation = self.session.conversation
         self.conversation_settings.set_values(conversation.system_prompt, conversation.sampling)
         self.settings.last_conversation = conversation.id
         self.refresh_conversations()
         self.composer.edit.setFocus()
+
+    @Slot(str)
+    def _on_saved_again(self, notice: str) -> None:
+        self.banner.show_message(notice, error=False, key="saved-again")
+        self.settings.last_conversation = self.session.conversation.id
 
     async def new_conversation(self) -> None:
         await self.session.stop_and_wait()
@@ -308,15 +357,19 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _on_conversation_renamed(self, conversation_id: int, title: str) -> None:
-        self.store.rename(conversation_id, title)
-        if self.session.conversation and self.session.conversation.id == conversation_id:
-            self.session.conversation = self.store.conversation(conversation_id)
+        try:
+            if self.session.conversation and self.session.conversation.id == conversation_id:
+                self.session.rename(title)
+            else:
+                self.store.rename(conversation_id, title)
+        except Exception as exc:
+            self.show_error(exc)
 
     @Slot(str, object)
     def _on_conversation_settings_changed(self, system_prompt: str, sampling) -> None:
         try:
             self.session.update_settings(system_prompt, sampling)
-        except StoreError as exc:
+        except Exception as exc:
             self.show_error(exc)
 
     @Slot(str)
@@ -337,9 +390,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_error(self, error: BaseException) -> None:
+        self._show_failure(error, "{reason}")
+
+    def _show_failure(self, error: BaseException, message: str, key: str = "general", **values) -> None:
+        """Show `message` in the banner, its {reason} the error's own words (other placeholders from
+        `values`); an error of a kind the app does not expect is logged with its traceback too."""
         if not isinstance(error, (EngineError, StoreError, OSError, ConversationFileError)):
             _log.error("unexpected error", exc_info=error)
-        self.banner.show_message(str(error) or type(error).__name__, error=True)
+        self.banner.show_message(message.format(reason=describe(error), **values), error=True, key=key)
 
     def save_settings(self) -> None:
         try:
@@ -358,21 +416,28 @@ class MainWindow(QMainWindow):
             spawn(self.shutdown())
 
     async def shutdown(self) -> None:
-        """Save what is on screen, stop the engine, then close for real."""
-        self.conversation_settings.flush()
-        self.kv_panel.stop()
-        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
-        self.save_settings()
-        await self.session.stop_and_wait()
-        if self.remote_mode.active:
-            await self.remote_mode.disconnect(reload=False)
-        if self.lab is not None:
-            self.lab.close()
-        if self.models is not None:
-            self.models.shutdown()
-            self.models.close()
-        await self.host.close()
-        self.store.close()
+        """Save what is on screen, stop the engine, then close for real. Every step is tried even when
+        an earlier one failed: a window that cannot close would lose more than the step did."""
+        steps = {
+            "conversation settings": self.conversation_settings.flush,
+            "the plan timer": self.kv_panel.stop,
+            "the window geometry": lambda: setattr(self.settings, "window_geometry",
+                                                   bytes(self.saveGeometry().toHex()).decode()),
+            "the settings": self.save_settings,
+            "the reply": lambda: self.session.stop_and_wait(timeout=SHUTDOWN_REPLY_WAIT_SECONDS),
+            "the server": lambda: self.remote_mode.active and self.remote_mode.disconnect(reload=False),
+            "the lab": lambda: self.lab and self.lab.close(),
+            "the models window": lambda: self.models and (self.models.shutdown(), self.models.close()),
+            "the engine": self.host.close,
+            "the conversation store": self.store.close,
+        }
+        for what, step in steps.items():
+            try:
+                result = step()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # logged; closing goes on
+                _log.exception("closing the window: %s failed", what)
         set_error_handler(None)
         self._closed = True
         self.close()

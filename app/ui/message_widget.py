@@ -1,6 +1,13 @@
-"""One message in the conversation: who said it, the Markdown body, actions and reply stats."""
+"""One message in the conversation: who said it, the Markdown body, actions and reply stats.
+
+A message longer than DISPLAY_LIMIT characters is shown as the start of its plain text with a note
+of its full size: laying out megabytes of rich text freezes the window for minutes and takes
+gigabytes. Copy still copies the whole message.
+"""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
@@ -8,6 +15,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBro
 
 from app.engine.records import ReplyStats
 from app.ui.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
+
+DISPLAY_LIMIT = 50_000
+"""Characters of one message put into its view; a longer one shows its start, as plain text."""
 
 ROLE_NAMES = {  # English here; translated where shown
     "user": QT_TRANSLATE_NOOP("MessageWidget", "You"),
@@ -20,6 +30,13 @@ def role_name(role: str) -> str:
     """How a role ("user", "assistant", "system" as stored) is shown."""
     name = ROLE_NAMES.get(role)
     return QCoreApplication.translate("MessageWidget", name) if name else role
+
+
+@lru_cache(maxsize=2)
+def renderer_for(dark: bool) -> MarkdownRenderer:
+    """One renderer per palette, shared by every message: making one takes milliseconds, a page
+    of a conversation has a hundred messages."""
+    return MarkdownRenderer(DARK if dark else LIGHT)
 
 
 def is_dark(widget: QWidget) -> bool:
@@ -140,6 +157,12 @@ class MessageWidget(QFrame):
         self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stats_label.setVisible(False)
+        self.cut_label = QLabel()  # "Showing the first ... characters" for a message too long to draw
+        self.cut_label.setObjectName("cut")
+        self.cut_label.setWordWrap(True)
+        self.cut_label.setStyleSheet("color: #888; font-style: italic;")
+        self.cut_label.setVisible(False)
+        self._shown_start: str | None = None  # the start drawn as plain text, while the message is cut
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
@@ -147,6 +170,7 @@ class MessageWidget(QFrame):
         layout.addLayout(header)
         layout.addWidget(self.status_label)
         layout.addWidget(self.body)
+        layout.addWidget(self.cut_label)
         layout.addWidget(self.stats_label)
         # Only now, with every child in a layout: showing a parentless child would open it as a window.
         self.edit_button.setVisible(role == "user")
@@ -159,7 +183,7 @@ class MessageWidget(QFrame):
         if dark == self._dark:
             return
         self._dark = dark
-        self._renderer = MarkdownRenderer(DARK if dark else LIGHT)
+        self._renderer = renderer_for(dark)
         background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
         self.setStyleSheet(
             f"QFrame#message_{self.role} {{ background: {background.get(self.role, 'transparent')}; "
@@ -184,11 +208,29 @@ class MessageWidget(QFrame):
     def text(self) -> str:
         return self._text
 
+    @property
+    def is_cut(self) -> bool:
+        """Only the start of the message is shown."""
+        return self._shown_start is not None
+
     def set_text(self, text: str) -> None:
         self._text = text
-        rendered = self._renderer.render(text)
-        self._code_blocks = rendered.code_blocks
-        self.body.setHtml(rendered.html)
+        if len(text) <= DISPLAY_LIMIT:
+            rendered = self._renderer.render(text)
+            self._code_blocks = rendered.code_blocks
+            self._shown_start = None
+            self.body.setHtml(rendered.html)
+            self.cut_label.setVisible(False)
+            return
+        start = text[:DISPLAY_LIMIT]
+        if start != self._shown_start:  # a streaming reply past the limit only updates the note
+            self._code_blocks = ()
+            self._shown_start = start
+            self.body.setPlainText(start)
+        self.cut_label.setText(self.tr(
+            "This message is {total:,} characters long; the first {shown:,} are shown, as plain text. "
+            "Copy copies the whole message.").format(total=len(text), shown=DISPLAY_LIMIT))
+        self.cut_label.setVisible(True)
 
     def set_status(self, status: str) -> None:
         self.status_label.setText(f"<i>{status}</i>")

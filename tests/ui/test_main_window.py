@@ -217,3 +217,24 @@ def test_a_base_model_is_continued_as_plain_text(window, loop, qtbot, gemma_mode
     window.conversation_settings.flush()
     send(loop, qtbot, window, "The capital of France is")
     assert window.chat_view.messages[-1].text.strip()
+
+
+def test_show_earlier_messages_adds_a_page_above_and_keeps_the_view_still(window, loop):
+    from app.store import StoredMessage
+    from app.ui.chat_view import PAGE_SIZE
+
+    view = window.chat_view
+    texts = [f"message {i}\n\nwith a second paragraph" for i in range(PAGE_SIZE + 30)]
+    view.show_messages([StoredMessage(i + 1, "user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)])
+    assert [w.text for w in view.messages] == texts[30:] and view.hidden_count == 30
+    assert "30" in view.earlier_button.text()
+    bar = view.verticalScrollBar()
+    loop.run_until_complete(until(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), what="the bottom"))
+    bar.setValue(0)  # the user scrolls up to the top, to the button
+    first = view.messages[0]
+    offset = first.y() - bar.value()
+    view.earlier_button.click()
+    assert [w.text for w in view.messages] == texts and view.hidden_count == 0
+    assert not view.earlier_button.isVisible()
+    loop.run_until_complete(until(lambda: bar.value() > 0 and first.y() - bar.value() == offset,
+                                  what="the view to stay on the message that was first"))

@@ -27,9 +27,13 @@ from app.engine.lab_results import LabReport
 from app.engine.llm import ChatEngine
 from app.engine.planner import LoadPlan, plan_load
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
+from app.engine.sampling_check import check_sampling
 
 _log = logging.getLogger(__name__)
 _END = object()
+# How long close() waits for the engine thread to finish its request and unload. A normal
+# close takes well under a second (benchmarks/shutdown_time.py); this bounds a wedged one.
+CLOSE_TIMEOUT_SECONDS = 20.0
 
 
 @dataclass
@@ -151,13 +155,19 @@ class EngineHost:
                 request.cancel.set()
 
     async def close(self) -> None:
-        """Stop, unload on the engine thread, and end it. Safe to call twice."""
+        """Stop, unload on the engine thread, and end it. Safe to call twice.
+
+        Waits at most CLOSE_TIMEOUT_SECONDS for the engine thread: a thread stuck inside llama.cpp
+        must not keep the window from closing (it is a daemon thread; the process ends without it)."""
         if self._closed:
             return
         self._closed = True
         self.cancel()
         self._inbox.put(None)
-        await asyncio.get_running_loop().run_in_executor(self._helper, self._thread.join)
+        await asyncio.get_running_loop().run_in_executor(
+            self._helper, lambda: self._thread.join(CLOSE_TIMEOUT_SECONDS))
+        if self._thread.is_alive():
+            _log.error("the engine thread did not stop within %s s; closing without it", CLOSE_TIMEOUT_SECONDS)
         self._helper.shutdown(wait=False)
         self._report = None
 
@@ -240,18 +250,23 @@ class EngineHost:
         self._report = None
         try:
             self._report = self._engine.load(plan.resolved)
-        except ModelLoadError as exc:
+        except Exception as exc:  # whatever failed, the previous model comes back if it can
+            if not isinstance(exc, EngineError):
+                _log.exception("unexpected load failure")
+                exc = ModelLoadError(translate("EngineHost", "Loading failed unexpectedly: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"))
             if previous is None:
-                raise
+                raise exc from None
             restore = plan_load(previous.config)
             if restore.ok:
                 try:
                     self._report = self._engine.load(restore.resolved)
-                except EngineError:
+                except Exception:
+                    _log.exception("the previous model could not be loaded again")
                     raise exc from None
                 raise ModelLoadError(translate("EngineHost", "{error}\nThe previous model was loaded again.").format(
                     error=exc)) from None
-            raise
+            raise exc from None
         return self._report
 
     def _unload_on_thread(self) -> None:
@@ -259,9 +274,12 @@ class EngineHost:
         self._report = None
 
     def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[_Request], None]:
+        sampling = sampling or SamplingParams()
+
         def work(request: _Request) -> None:
+            check_sampling(sampling)  # from a file or the database, it may hold anything
             prompt = make_tokens(self._engine)
-            for chunk in self._engine.stream(request.id, prompt.tokens, sampling or SamplingParams(), request.cancel,
+            for chunk in self._engine.stream(request.id, prompt.tokens, sampling, request.cancel,
                                              prompt.dropped_messages):
                 request.push(chunk)
             request.push(_END)

@@ -23,16 +23,34 @@ _logger = logging.getLogger("llama.cpp")
 
 @dataclass
 class LogCapture:
-    lines: list[tuple[int, str]] = field(default_factory=list)
-    _partial: str = ""
-    _partial_level: int = INFO
+    """llama.cpp's log pieces as they came; split into lines only when read, so that feeding a
+    piece is one list append (see _on_llama_log for why that matters)."""
+
+    pieces: list[tuple[int, str]] = field(default_factory=list)
 
     def feed(self, level: int, text: str) -> None:
-        if level != CONT:
-            self._partial_level = level
-        text = self._partial + text
-        *complete, self._partial = text.split("\n")
-        self.lines.extend((self._partial_level, line) for line in complete)
+        self.pieces.append((level, text))
+
+    def _split(self, pieces) -> tuple[list[tuple[int, str]], tuple[int, str]]:
+        """The complete lines, and what follows the last newline (with its level)."""
+        lines, partial, partial_level = [], "", INFO
+        for level, text in pieces:
+            if level != CONT:
+                partial_level = level
+            *complete, partial = (partial + text).split("\n")
+            lines.extend((partial_level, line) for line in complete)
+        return lines, (partial_level, partial)
+
+    @property
+    def lines(self) -> list[tuple[int, str]]:
+        return self._split(list(self.pieces))[0]
+
+    def take_lines(self) -> list[tuple[int, str]]:
+        """The complete lines, forgetting them (an unfinished line is kept for the next piece)."""
+        taken = list(self.pieces)
+        lines, (level, partial) = self._split(taken)
+        self.pieces[:len(taken)] = [(level, partial)] if partial else []  # pieces fed meanwhile stay
+        return lines
 
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
@@ -41,7 +59,10 @@ class LogCapture:
         return tuple(line.strip() for lvl, line in self.lines if lvl >= level and line.strip())
 
 
-_lock = threading.Lock()
+# Re-entrant: Python's garbage collector can run inside the callback (any allocation may trigger
+# it), free a Llama there, and llama.cpp then logs from inside its own log callback. A plain lock
+# deadlocked the engine thread on exactly that (a model whose chat template failed to compile).
+_lock = threading.RLock()
 _captures: dict[int, LogCapture] = {}
 _uncaptured = LogCapture()
 
@@ -54,10 +75,10 @@ def _on_llama_log(level: int, text: bytes, _user_data) -> None:
         if capture is not None:
             capture.feed(level, decoded)
             return
-        before = len(_uncaptured.lines)
         _uncaptured.feed(level, decoded)
-        fresh = _uncaptured.lines[before:]
-        del _uncaptured.lines[:]
+        if "\n" not in decoded:
+            return  # the rest of the line is still to come
+        fresh = _uncaptured.take_lines()
     for lvl, line in fresh:
         if lvl == ERROR:
             _logger.error(line)
@@ -94,4 +115,4 @@ def capture():
                 _captures.pop(ident, None)
             else:
                 _captures[ident] = outer
-                outer.lines.extend(record.lines)
+                outer.pieces.extend(record.pieces)

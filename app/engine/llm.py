@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import io
 import logging
 import os
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+import llama_cpp.llama_chat_format as llama_chat_format
 import llama_cpp.llama_cpp as llama_c
 import numpy as np
 from llama_cpp import Llama
@@ -48,6 +50,43 @@ class _Cancelled(Exception):
     pass
 
 
+class _UncompiledTemplate:
+    """Stands in for llama-cpp-python's Jinja2ChatFormatter while a Llama is created.
+
+    Llama() compiles every chat template in the file with Jinja2's constant folding: a broken
+    template raises after the model is built, and `{{ 'x' * 4000000000 }}` asks for gigabytes.
+    The engine never uses the wrapper's chat handlers (PromptBuilder compiles the template itself,
+    with bounds), so during construction they are left uncompiled.
+    """
+
+    def __init__(self, template: str, **_ignored):
+        self.template = template
+
+    def to_chat_handler(self):
+        def handler(*_args, **_kwargs):
+            raise RuntimeError("chat completion through llama-cpp-python is not used by this app")
+
+        return handler
+
+
+@contextlib.contextmanager
+def _templates_not_compiled():
+    compiled = llama_chat_format.Jinja2ChatFormatter
+    llama_chat_format.Jinja2ChatFormatter = _UncompiledTemplate
+    try:
+        yield
+    finally:
+        llama_chat_format.Jinja2ChatFormatter = compiled
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as a user reads it: its message, or its kind when it has none."""
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
 def default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -66,6 +105,7 @@ class ChatEngine:
         self._prompts: PromptBuilder | None = None
         self._report: LoadReport | None = None
         self._abort_event: threading.Event | None = None
+        self._allocation_log = ""  # llama.cpp's words while the current model was created
         # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
         # and calling into Python that often would slow every generated token.
         self._abort_callback = llama_c.ggml_abort_callback(self._should_abort)
@@ -79,12 +119,26 @@ class ChatEngine:
 
     def load(self, resolved: ResolvedConfig) -> LoadReport:
         self.unload()
-        threads = resolved.config.n_threads or default_threads()
         started = time.monotonic()
+        llm = self._construct(resolved)
+        try:
+            return self._adopt(llm, resolved, started)
+        except Exception as exc:  # the model loaded but could not be measured: it is not kept half-set-up
+            self._llm = self._resolved = self._prompts = self._report = None
+            llm.close()
+            del llm
+            _release_freed_memory()
+            raise ModelLoadError(translate("ChatEngine", "llama.cpp could not load {model}: {error}").format(
+                model=resolved.model.display_name, error=_describe(exc))) from None
+
+    def _construct(self, resolved: ResolvedConfig) -> Llama:
+        """Create the Llama, or raise ModelLoadError with llama.cpp's own words -- whatever failed."""
+        threads = resolved.config.n_threads or default_threads()
+        error = None
         # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
         # descriptors during the load (unsafe with other threads, and fatal in a windowed app
         # without them); llama.cpp's own log goes to llama_log, the wrapper's chatter is dropped.
-        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()):
+        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()), _templates_not_compiled():
             try:
                 llm = Llama(
                     model_path=resolved.model.path,
@@ -100,22 +154,35 @@ class ChatEngine:
                     n_gpu_layers=0,
                     verbose=True,
                 )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise ModelLoadError(
+            except Exception as exc:  # ValueError from llama.cpp, or anything the wrapper raises
+                error = ModelLoadError(
                     translate("ChatEngine", "llama.cpp could not load {model}: {error}").format(
-                        model=resolved.model.display_name, error=exc),
+                        model=resolved.model.display_name, error=_describe(exc)),
                     log.at_least(llama_log.ERROR),
-                ) from None
+                )
+            if error is not None:
+                # The half-built Llama is held by the failed call's frames. Free it now, on this
+                # thread, rather than whenever the garbage collector next runs (in the middle of
+                # another llama.cpp call, or of the log callback).
+                gc.collect()
+                _release_freed_memory()
+        if error is not None:
+            raise error
         llm.verbose = False
-        allocation = parse_allocation_report(log.text())
+        self._allocation_log = log.text()
+        return llm
+
+    def _adopt(self, llm: Llama, resolved: ResolvedConfig, started: float) -> LoadReport:
+        allocation = parse_allocation_report(self._allocation_log)
         try:
             kv, exact = self._measure_kv(llm, allocation), True
         except (StateFormatError, AllocationMismatch) as exc:
             _log.warning("KV bytes taken from llama.cpp's rounded report: %s", exc)
             kv, exact = kv_from_report(allocation), False
+        prompts = PromptBuilder(llm, resolved.model)
         self._llm = llm
         self._resolved = resolved
-        self._prompts = PromptBuilder(llm, resolved.model)
+        self._prompts = prompts
         self._report = LoadReport(
             config=resolved.config,
             model=resolved.model,
@@ -131,7 +198,8 @@ class ChatEngine:
             weights_bytes=round(sum(allocation.model_buffers_mib.values()) * MIB),
             output_bytes=round(allocation.output_mib * MIB),
             load_seconds=time.monotonic() - started,
-            chat_template=self._prompts.has_chat_template,
+            chat_template=prompts.has_chat_template,
+            chat_template_problem=prompts.template_problem,
             warnings=resolved.warnings,
         )
         return self._report
@@ -263,6 +331,8 @@ class ChatEngine:
         llm = self._require()
         resolved = self._resolved
         n_ctx = llm.n_ctx()
+        if not tokens:
+            raise GenerationError(translate("ChatEngine", "There is nothing to reply to: the prompt is empty."))
         if len(tokens) >= n_ctx:
             raise ContextOverflowError(translate(
                 "ChatEngine",

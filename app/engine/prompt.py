@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jinja2
 from llama_cpp import Llama
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from app.engine.chat_template import ChatTemplate, TemplateLimitError
 from app.engine.errors import NoChatTemplateError
 from app.engine.gguf_info import ModelInfo
 from app.engine.i18n import translate
@@ -22,17 +23,19 @@ class PromptBuilder:
     def __init__(self, llm: Llama, model: ModelInfo):
         self._llm = llm
         self._model = model
-        self._formatter = None
+        self._template: ChatTemplate | None = None
+        self.template_problem = ""  # why the model's template cannot be used ("" when it can, or it has none)
         if model.chat_template:
-            self._formatter = Jinja2ChatFormatter(
-                template=model.chat_template,
-                eos_token=self._token_text(llm.token_eos()),
-                bos_token=self._token_text(llm.token_bos()),
-            )
+            try:
+                self._template = ChatTemplate(model.chat_template, bos_token=self._token_text(llm.token_bos()),
+                                              eos_token=self._token_text(llm.token_eos()))
+            except (jinja2.TemplateError, TemplateLimitError, RecursionError, MemoryError) as exc:
+                self.template_problem = translate(
+                    "PromptBuilder", "its chat template cannot be read ({error})").format(error=_short(exc))
 
     @property
     def has_chat_template(self) -> bool:
-        return self._formatter is not None
+        return self._template is not None
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -40,7 +43,12 @@ class PromptBuilder:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     def chat_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
-        if self._formatter is None:
+        if self.template_problem:
+            raise NoChatTemplateError(translate(
+                "PromptBuilder", "{model} cannot format a conversation: {problem}. Use plain completion, or a "
+                "copy of the model with a working template.").format(
+                model=self._model.display_name, problem=self.template_problem))
+        if self._template is None:
             raise NoChatTemplateError(translate(
                 "PromptBuilder",
                 "{model} carries no chat template, so there is no faithful way to "
@@ -48,13 +56,23 @@ class PromptBuilder:
                 "or load an instruction-tuned (-it / -instruct) version of the model.",
             ).format(model=self._model.display_name))
         try:
-            rendered = self._formatter(messages=[m.as_dict() for m in messages])
-        except Exception as exc:  # a template may raise on messages it does not accept
+            rendered = self._template.render([m.as_dict() for m in messages])
+        except Exception as exc:  # a template may raise on messages it does not accept, or exceed a bound
             raise NoChatTemplateError(translate(
                 "PromptBuilder", "The model's chat template rejected this conversation: {error}").format(
-                error=exc)) from exc
+                error=_short(exc))) from None
+        if not rendered.strip():
+            raise NoChatTemplateError(translate(
+                "PromptBuilder", "The model's chat template turned this conversation into an empty prompt, so there "
+                "is nothing for the model to answer. Use plain completion, or a copy of the model with a working "
+                "template."))
         # The template writes any BOS token itself, so none is added here.
-        return self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
+        return self._llm.tokenize(rendered.encode("utf-8", errors="replace"), add_bos=False, special=True)
 
     def completion_tokens(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+
+
+def _short(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -86,6 +86,7 @@ class LoadReport:
     output_bytes: int
     load_seconds: float
     chat_template: bool
+    chat_template_problem: str = ""  # why the model's chat template cannot be used ("" when it can or has none)
     warnings: tuple[str, ...] = field(default=())
 
     @property

@@ -25,6 +25,7 @@ from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 from app.engine.records import ChatMessage, ReplyChunk, ReplyStats, SamplingParams
 from app.engine.remote_http import MAX_BODY_BYTES, BodyReader, HttpExchange, RemoteError, cut
 from app.engine.remote_stream import parse_event_line, parse_json_answer
+from app.engine.sampling_check import check_sampling
 
 __all__ = ["RemoteError", "RemoteHost", "RemoteReport"]
 
@@ -235,6 +236,7 @@ class RemoteHost:
     async def _stream(self, path: str, body: dict, sampling: SamplingParams):
         if self._report is None:
             raise RemoteError(translate("RemoteHost", "Not connected to a server."))
+        check_sampling(sampling)  # from a file or the database, it may hold anything
         body = {**body, "model": self._report.model, "stream": True, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens,
                 # llama.cpp-family extensions; other servers ignore what they do not know

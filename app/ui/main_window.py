@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         notices = [n for n in (self.settings.recovered_from, store.notice) if n]
         if notices:
             self.banner.show_message("\n".join(notices), error=False, key="startup")
+        # The store recovers by itself when its file is deleted or replaced while running; it says so here.
+        store.on_notice = lambda text: self.banner.show_message(text, error=False, key="store")
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -265,7 +267,12 @@ class MainWindow(QMainWindow):
         self.gauge.set_usage(await self.host.usage())
         self.banner.clear("load")
         self.banner.clear("template")
-        if not report.chat_template:
+        if report.chat_template_problem:
+            self.banner.show_message(self.tr(
+                "{model} loaded, but {problem}: your messages are continued as plain text, not answered as a "
+                "chat.").format(model=report.model.display_name, problem=report.chat_template_problem),
+                error=False, key="template")
+        elif not report.chat_template:
             self.banner.show_message(self.tr(
                 "{model} has no chat template (it is probably a base model): your messages are continued as "
                 "plain text, not answered as a chat.").format(model=report.model.display_name),
@@ -429,6 +436,7 @@ class MainWindow(QMainWindow):
             "the lab": lambda: self.lab and self.lab.close(),
             "the models window": lambda: self.models and (self.models.shutdown(), self.models.close()),
             "the engine": self.host.close,
+            "an import under way": lambda: self.files.wait_for_imports(timeout=30),
             "the conversation store": self.store.close,
         }
         for what, step in steps.items():

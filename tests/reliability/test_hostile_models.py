@@ -20,7 +20,8 @@ from app.engine.gguf_header import MAX_ARRAY_DEPTH, MAX_HEADER_ENTRIES, SkippedA
 from app.engine.gguf_info import read_model_info
 from app.engine.planner import plan_load
 from tests.hostile_gguf import (
-    ARRAY, FLOAT32, FLOAT64, STRING, UINT8, UINT32, UINT64, Raw, llama_fields, llama_tensors, nested_array, write_gguf,
+    ARRAY, FLOAT32, FLOAT64, STRING, UINT8, UINT32, UINT64, Raw, llama_fields, llama_tensors, nested_array,
+    rewrite_fields, write_gguf,
 )
 from tests.ui.conftest import send, until
 
@@ -165,3 +166,22 @@ def test_a_hostile_header_in_the_window_is_named_and_the_model_stays(window, loo
         assert window.host.report.config == good.config
     send(loop, qtbot, window, "Say hi.")
     assert window.chat_view.messages[-1].role == "assistant" and window.chat_view.messages[-1].text.strip()
+
+
+def test_a_model_with_a_broken_chat_template_loads_and_says_so(window, loop, qtbot, starter_model, tmp_path):
+    """Before: the load failed inside Llama(), the previous model was lost, and the next load wedged."""
+    broken = rewrite_fields(starter_model, tmp_path / "broken-template.gguf",
+                            {"tokenizer.chat_template": (STRING, "{% if %}broken")})
+    window.conversation_settings.max_tokens.setValue(8)
+    window.conversation_settings.flush()
+    window.open_model(str(broken))
+    loop.run_until_complete(until(lambda: window.host.report is not None
+                                  and window.host.report.model.path == str(broken)
+                                  and "chat template" in window.banner.label.text(), what="the model to load"))
+    text = window.banner.label.text()
+    assert "chat template cannot be read" in text and "continued as plain text" in text
+    send(loop, qtbot, window, "Once upon a time")
+    assert window.chat_view.messages[-1].role == "assistant" and window.chat_view.messages[-1].text.strip()
+    window.open_model(str(starter_model))  # and the engine is free for the next load
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel._busy
+                                  and window.host.report.model.path == str(starter_model), what="the starter model"))

@@ -23,6 +23,10 @@
         <translation>llama.cpp 在读取提示词时出错：{error}</translation>
     </message>
     <message>
+        <source>There is nothing to reply to: the prompt is empty.</source>
+        <translation>没有可回复的内容：提示词为空。</translation>
+    </message>
+    <message>
         <source>The conversation is {length:,} tokens long, but the context holds {n_ctx:,}. Start a new conversation, shorten it, or load the model with a longer context.</source>
         <translation>此对话长 {length:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请新建对话、缩短此对话，或以更长的上下文加载模型。</translation>
     </message>
@@ -33,6 +37,18 @@
 </context>
 <context>
     <name>ChatSession</name>
+    <message>
+        <source>The conversation could not be saved again: {saved} of {total} messages were written.</source>
+        <translation>无法重新保存此对话：{total} 条消息中只写入了 {saved} 条。</translation>
+    </message>
+    <message>
+        <source>“{title}” was deleted outside this window (by another KV Chat, perhaps). Nothing is lost: what this window shows was saved again as a new conversation.</source>
+        <translation>“{title}”已在此窗口之外被删除（也许是另一个 KV Chat）。没有丢失任何内容：此窗口显示的内容已重新保存为一个新对话。</translation>
+    </message>
+    <message>
+        <source>No conversation is open to send this to: start a new conversation (Ctrl+N).</source>
+        <translation>没有打开的对话可以发送：请新建对话（Ctrl+N）。</translation>
+    </message>
     <message>
         <source>No chat template: continuing the text as plain completion…</source>
         <translation>没有对话模板：正在以普通文本补全的方式续写…</translation>
@@ -47,10 +63,37 @@
     </message>
 </context>
 <context>
+    <name>ChatTemplate</name>
+    <message>
+        <source>it tried to build a value of {size:,} items (at most {limit:,} are allowed)</source>
+        <translation>它试图构造一个含 {size:,} 项的值（最多允许 {limit:,} 项）</translation>
+    </message>
+    <message>
+        <source>it formats a field {width} characters wide</source>
+        <translation>它格式化了一个宽达 {width} 个字符的字段</translation>
+    </message>
+    <message>
+        <source>it passed {value:,} to a function (at most {limit:,} is allowed)</source>
+        <translation>它向函数传入了 {value:,}（最多允许 {limit:,}）</translation>
+    </message>
+    <message>
+        <source>it runs too long to be a chat format (more steps than any conversation needs)</source>
+        <translation>它运行时间过长，不像聊天格式（所需步数超过任何对话）</translation>
+    </message>
+    <message>
+        <source>it wrote more than {limit:,} characters</source>
+        <translation>它写出的字符超过 {limit:,} 个</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
         <source>Start a conversation: type below and press Enter.</source>
         <translation>开始对话：在下方输入内容，然后按 Enter。</translation>
+    </message>
+    <message>
+        <source>Show earlier messages ({count} not shown)</source>
+        <translation>显示更早的消息（还有 {count} 条未显示）</translation>
     </message>
     <message>
         <source>Reading the prompt…</source>
@@ -122,9 +165,17 @@
         <source>Connecting to {url}…</source>
         <translation>正在连接 {url}…</translation>
     </message>
+    <message>
+        <source>Connecting to {url} failed: {error}</source>
+        <translation>连接 {url} 失败：{error}</translation>
+    </message>
 </context>
 <context>
     <name>ConversationFile</name>
+    <message>
+        <source>it nests too deeply to be a conversation</source>
+        <translation>它嵌套过深，不可能是对话</translation>
+    </message>
     <message>
         <source>it is not valid JSON ({error})</source>
         <translation>它不是有效的 JSON（{error}）</translation>
@@ -134,24 +185,60 @@
         <translation>它不是 KV Chat 对话（缺少 &quot;format&quot;: &quot;kvchat-conversation&quot;）</translation>
     </message>
     <message>
+        <source>its format version must be a whole number, not {value}</source>
+        <translation>其格式版本必须是整数，而不是 {value}</translation>
+    </message>
+    <message>
         <source>it was written by a newer KV Chat (format version {version})</source>
         <translation>它由更新版本的 KV Chat 写入（格式版本 {version}）</translation>
     </message>
     <message>
-        <source>a message has a role other than user, assistant or system</source>
-        <translation>有消息的角色不是 user、assistant 或 system</translation>
+        <source>sampling: {problem}</source>
+        <translation>采样设置：{problem}</translation>
+    </message>
+    <message>
+        <source>messages must be a list, not {value}</source>
+        <translation>messages 必须是列表，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>message {number}: {problem}</source>
+        <translation>第 {number} 条消息：{problem}</translation>
+    </message>
+    <message>
+        <source>{name} is missing</source>
+        <translation>缺少 {name}</translation>
+    </message>
+    <message>
+        <source>role must be user, assistant or system, not {value}</source>
+        <translation>role 必须是 user、assistant 或 system，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>message {number}, stats: {problem}</source>
+        <translation>第 {number} 条消息的统计信息：{problem}</translation>
+    </message>
+    <message>
+        <source>it is not UTF-8 text (byte {offset:,} cannot be decoded)</source>
+        <translation>它不是 UTF-8 文本（第 {offset:,} 字节无法解码）</translation>
+    </message>
+    <message>
+        <source>it is {size:,} bytes, more than the {limit:,} bytes a conversation file may have</source>
+        <translation>它有 {size:,} 字节，超过了对话文件允许的 {limit:,} 字节</translation>
+    </message>
+    <message>
+        <source>it could not be read as a conversation ({error})</source>
+        <translation>无法作为对话读取（{error}）</translation>
     </message>
     <message>
         <source>Imported conversation</source>
         <translation>导入的对话</translation>
     </message>
     <message>
-        <source>a message is incomplete ({error})</source>
-        <translation>有消息不完整（{error}）</translation>
-    </message>
-    <message>
         <source>it holds no &quot;## You&quot; or &quot;## Assistant&quot; sections</source>
         <translation>文件中没有“## You”或“## Assistant”段落</translation>
+    </message>
+    <message>
+        <source>it is not a regular file</source>
+        <translation>它不是普通文件</translation>
     </message>
     <message>
         <source>it cannot be read ({error})</source>
@@ -193,8 +280,20 @@
         <translation>已导出到 {path}</translation>
     </message>
     <message>
+        <source>Reading {name}…</source>
+        <translation>正在读取 {name}…</translation>
+    </message>
+    <message>
+        <source>Importing {name}: {done:,} of {total:,} messages…</source>
+        <translation>正在导入 {name}：{total:,} 条消息中的 {done:,} 条…</translation>
+    </message>
+    <message>
         <source>{name} cannot be imported: {error}</source>
         <translation>无法导入 {name}：{error}</translation>
+    </message>
+    <message>
+        <source>{name} was not imported</source>
+        <translation>{name} 未导入</translation>
     </message>
     <message>
         <source>Imported {name}</source>
@@ -322,6 +421,10 @@
         <translation>新对话</translation>
     </message>
     <message>
+        <source>This conversation no longer exists (it was deleted, perhaps in another KV Chat window).</source>
+        <translation>此对话已不存在（它已被删除，也许是在另一个 KV Chat 窗口中）。</translation>
+    </message>
+    <message>
         <source>The conversation database {path} is damaged.</source>
         <translation>对话数据库 {path} 已损坏。</translation>
     </message>
@@ -345,6 +448,22 @@
         <source>Conversations cannot be saved ({reason}). This window keeps them until it closes; check that {folder} is writable and that no other KV Chat uses it.</source>
         <translation>无法保存对话（{reason}）。在此窗口关闭之前，对话会一直保留；请检查 {folder} 是否可写，以及是否有另一个 KV Chat 正在使用它。</translation>
     </message>
+    <message>
+        <source>The conversation database {path} is no longer the file KV Chat opened, so nothing was written. Try again.</source>
+        <translation>对话数据库 {path} 已不是 KV Chat 打开的那个文件，因此没有写入任何内容。请重试。</translation>
+    </message>
+    <message>
+        <source>The log file of the conversation database ({log}) was deleted while KV Chat was running. Everything was written back into {path}; nothing was lost.</source>
+        <translation>KV Chat 运行期间，对话数据库的日志文件（{log}）被删除了。所有内容都已写回 {path}，没有丢失任何东西。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} was deleted while KV Chat was running. Everything this window held was saved to it again.</source>
+        <translation>KV Chat 运行期间，对话数据库 {path} 被删除了。此窗口中的所有内容都已重新保存到该位置。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} was replaced by something else while KV Chat was running, so nothing was written there. Everything this window held was saved to {saved}. To go on using it, quit KV Chat, move {path} away and rename {saved} to {name}.</source>
+        <translation>KV Chat 运行期间，对话数据库 {path} 被别的东西替换了，因此没有向那里写入任何内容。此窗口中的所有内容已保存到 {saved}。若要继续使用它，请退出 KV Chat，把 {path} 移走，再把 {saved} 重命名为 {name}。</translation>
+    </message>
 </context>
 <context>
     <name>EngineError</name>
@@ -362,6 +481,10 @@ llama.cpp 的输出：
     <message>
         <source>The engine has been shut down.</source>
         <translation>引擎已关闭。</translation>
+    </message>
+    <message>
+        <source>Loading failed unexpectedly: {error}</source>
+        <translation>加载意外失败：{error}</translation>
     </message>
     <message>
         <source>{error}
@@ -857,14 +980,41 @@ The previous model was loaded again.</source>
     </message>
 </context>
 <context>
+    <name>Main</name>
+    <message>
+        <source>The details were written to {path}.</source>
+        <translation>详细信息已写入 {path}。</translation>
+    </message>
+    <message>
+        <source>KV Chat could not start: {reason}</source>
+        <translation>KV Chat 无法启动：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Starting…</source>
         <translation>正在启动…</translation>
     </message>
     <message>
+        <source>No conversation could be opened ({reason}).</source>
+        <translation>无法打开任何对话（{reason}）。</translation>
+    </message>
+    <message>
         <source>No model: open a .gguf file (File → Open model…)</source>
         <translation>没有模型：请打开一个 .gguf 文件（文件 → 打开模型…）</translation>
+    </message>
+    <message>
+        <source>The model could not be opened ({reason}). Choose another one (File → Open model…).</source>
+        <translation>无法打开该模型（{reason}）。请选择另一个模型（文件 → 打开模型…）。</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>The list of conversations could not be read ({reason}).</source>
+        <translation>无法读取对话列表（{reason}）。</translation>
     </message>
     <message>
         <source>The KV lab is measuring; the chat waits until it finishes.</source>
@@ -883,12 +1033,20 @@ The previous model was loaded again.</source>
         <translation>正在加载 {name}…</translation>
     </message>
     <message>
+        <source>{name} could not be loaded ({reason}).</source>
+        <translation>无法加载 {name}（{reason}）。</translation>
+    </message>
+    <message>
         <source>Load failed: the previous model is still loaded</source>
         <translation>加载失败：之前的模型仍在使用</translation>
     </message>
     <message>
         <source>Load failed</source>
         <translation>加载失败</translation>
+    </message>
+    <message>
+        <source>{model} loaded, but {problem}: your messages are continued as plain text, not answered as a chat.</source>
+        <translation>{model} 已加载，但{problem}：你的消息会作为纯文本续写，而不是作为对话来回答。</translation>
     </message>
     <message>
         <source>{model} has no chat template (it is probably a base model): your messages are continued as plain text, not answered as a chat.</source>
@@ -913,6 +1071,10 @@ The previous model was loaded again.</source>
     <message>
         <source>All files (*)</source>
         <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted.</source>
+        <translation>无法显示此对话（{reason}），因此已新建一个对话。没有删除任何内容。</translation>
     </message>
     <message>
         <source>Settings could not be saved to {path}: {reason}</source>
@@ -1168,6 +1330,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <source>Write this reply again</source>
         <translation>重新生成此回复</translation>
     </message>
+    <message>
+        <source>This message is {total:,} characters long; the first {shown:,} are shown, as plain text. Copy copies the whole message.</source>
+        <translation>此消息长 {total:,} 个字符；这里以纯文本显示前 {shown:,} 个。“复制”会复制整条消息。</translation>
+    </message>
 </context>
 <context>
     <name>ModelDownload</name>
@@ -1188,12 +1354,80 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>{repo} 中没有“{file}”。</translation>
     </message>
     <message>
+        <source>the name is empty</source>
+        <translation>名称为空</translation>
+    </message>
+    <message>
+        <source>it contains a backslash</source>
+        <translation>它包含反斜杠</translation>
+    </message>
+    <message>
+        <source>it is an absolute path</source>
+        <translation>它是绝对路径</translation>
+    </message>
+    <message>
+        <source>it contains a colon, as a drive letter does</source>
+        <translation>它包含冒号（如同盘符）</translation>
+    </message>
+    <message>
+        <source>it contains control characters</source>
+        <translation>它包含控制字符</translation>
+    </message>
+    <message>
+        <source>it has an empty, &apos;.&apos; or &apos;..&apos; folder in its path</source>
+        <translation>它的路径中有空的、“.” 或 “..” 文件夹</translation>
+    </message>
+    <message>
+        <source>&apos;{repo}&apos; is not a repository name: write it as owner/name, with letters, digits, &apos;-&apos;, &apos;_&apos; and &apos;.&apos; only.</source>
+        <translation>“{repo}”不是仓库名：请写成 所有者/名称，只使用字母、数字、“-”、“_” 和 “.”。</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s answer about {repo} is not a repository&apos;s description ({error}). Check the hub address.</source>
+        <translation>Hub 关于 {repo} 的回答不是仓库描述（{error}）。请检查 Hub 地址。</translation>
+    </message>
+    <message>
+        <source>The hub names a file &apos;{file}&apos;, which is not a plain file name ({reason}); it was not downloaded.</source>
+        <translation>Hub 给出的文件名“{file}”不是单纯的文件名（{reason}）；未下载。</translation>
+    </message>
+    <message>
+        <source>&apos;{file}&apos; would be saved outside the models folder {folder}; it was not downloaded.</source>
+        <translation>“{file}”会被保存到模型文件夹 {folder} 之外；未下载。</translation>
+    </message>
+    <message>
+        <source>The hub does not say how large {file} is, so what arrives could not be checked; it was not downloaded.</source>
+        <translation>Hub 没有说明 {file} 有多大，因此无法检查收到的内容；未下载。</translation>
+    </message>
+    <message>
         <source>The download failed: {error}. Starting it again continues where it stopped.</source>
         <translation>下载失败：{error}。重新开始下载会从中断处继续。</translation>
     </message>
     <message>
+        <source>The hub answered with something other than {file} (HTTP {status}); nothing was kept.</source>
+        <translation>Hub 返回的不是 {file}（HTTP {status}）；未保留任何内容。</translation>
+    </message>
+    <message>
+        <source>The hub answered the download with HTTP {status} {reason}. Starting it again continues where it stopped.</source>
+        <translation>Hub 对下载请求的回答是 HTTP {status} {reason}。重新开始下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>The hub redirected the download more than {count} times.</source>
+        <translation>Hub 重定向下载超过了 {count} 次。</translation>
+    </message>
+    <message>
+        <source>The hub sent more than the {size} bytes it declared for {file}; what arrived was deleted. Download it again, or from another hub.</source>
+        <translation>Hub 发送的内容超过了它为 {file} 声明的 {size} 字节；收到的内容已删除。请重新下载，或从另一个 Hub 下载。</translation>
+    </message>
+    <message>
+        <source>The hub stopped sending {file} after {done} of {total} bytes. Starting it again continues where it stopped.</source>
+        <translation>Hub 发送 {file} 时在 {total} 字节中的第 {done} 字节处停止了。重新开始下载会从中断处继续。</translation>
+    </message>
+    <message>
         <source>{file} arrived damaged (SHA-256 {actual}… is not the hub&apos;s {expected}…); it was deleted. Download it again.</source>
         <translation>{file} 下载后已损坏（SHA-256 为 {actual}…，与 Hub 上的 {expected}… 不符），已将其删除。请重新下载。</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged ({reason}); it was deleted. Download it again.</source>
+        <translation>{file} 到达时已损坏（{reason}）；已删除。请重新下载。</translation>
     </message>
 </context>
 <context>
@@ -1203,12 +1437,24 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>文件在第 {size} 字节处就结束了，尚在文件头之内：文件不完整。</translation>
     </message>
     <message>
+        <source>its header is damaged: {reason}.</source>
+        <translation>其文件头已损坏：{reason}。</translation>
+    </message>
+    <message>
+        <source>its header holds more than {limit:,} entries, far more than any model has: the file is damaged or not a model.</source>
+        <translation>其文件头包含超过 {limit:,} 个条目，远多于任何模型：文件已损坏，或不是模型。</translation>
+    </message>
+    <message>
+        <source>a text of {size:,} bytes where a name or a template belongs</source>
+        <translation>在应为名称或模板的位置出现了 {size:,} 字节的文本</translation>
+    </message>
+    <message>
         <source>the header holds an unknown value type {type}: the file is damaged.</source>
         <translation>文件头包含未知的值类型 {type}：文件已损坏。</translation>
     </message>
     <message>
-        <source>the header holds a nested array too long to read: the file is damaged.</source>
-        <translation>文件头包含一个过长而无法读取的嵌套数组：文件已损坏。</translation>
+        <source>arrays nested more than {depth} deep</source>
+        <translation>数组嵌套超过 {depth} 层</translation>
     </message>
     <message>
         <source>tensor &apos;{name}&apos; uses ggml type {type}, which this version does not know.</source>
@@ -1259,8 +1505,28 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>文件不完整：其张量需要 {needed:,} 字节，但文件只有 {size:,} 字节（缺少 {missing:,} 字节）。请重新下载。</translation>
     </message>
     <message>
+        <source>an array of {count:,} entries</source>
+        <translation>一个含 {count:,} 个条目的数组</translation>
+    </message>
+    <message>
+        <source>its &apos;{key}&apos; should be a whole number, not {value}: the file is damaged.</source>
+        <translation>其“{key}”应为整数，而不是 {value}：文件已损坏。</translation>
+    </message>
+    <message>
+        <source>its &apos;{key}&apos; is {value:,}, outside what llama.cpp accepts ({low:,} to {high:,}).</source>
+        <translation>其“{key}”为 {value:,}，超出了 llama.cpp 接受的范围（{low:,} 到 {high:,}）。</translation>
+    </message>
+    <message>
+        <source>its header holds too many arrays to read &apos;{key}&apos;: the file is damaged.</source>
+        <translation>其文件头包含的数组过多，无法读取“{key}”：文件已损坏。</translation>
+    </message>
+    <message>
         <source>&apos;{key}&apos; lists {listed} layers but the model has {layers}.</source>
         <translation>“{key}”列出了 {listed} 层，但模型有 {layers} 层。</translation>
+    </message>
+    <message>
+        <source>its &apos;{key}&apos; should be text, not {value}: the file is damaged.</source>
+        <translation>其“{key}”应为文本，而不是 {value}：文件已损坏。</translation>
     </message>
     <message>
         <source>unknown</source>
@@ -1306,12 +1572,72 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <source>{path}: the file cannot be read: {reason}.</source>
         <translation>{path}：无法读取文件：{reason}。</translation>
     </message>
+    <message>
+        <source>{name}: its header cannot be understood ({error}).</source>
+        <translation>{name}：无法理解其文件头（{error}）。</translation>
+    </message>
+    <message>
+        <source>llama.cpp would stop the whole program on this file: {reason}. The file is damaged or made for another program.</source>
+        <translation>这个文件会让 llama.cpp 终止整个程序：{reason}。文件已损坏，或是为别的程序制作的。</translation>
+    </message>
+    <message>
+        <source>it declares {count:,} layers, and llama.cpp allows 1 to {max}</source>
+        <translation>它声明了 {count:,} 层，而 llama.cpp 只允许 1 到 {max} 层</translation>
+    </message>
+    <message>
+        <source>it declares {count:,} experts, and llama.cpp allows at most {max:,}</source>
+        <translation>它声明了 {count:,} 个专家，而 llama.cpp 最多允许 {max:,} 个</translation>
+    </message>
+    <message>
+        <source>it uses {used} experts per token but has {count}</source>
+        <translation>它每个 token 使用 {used} 个专家，但只有 {count} 个</translation>
+    </message>
+    <message>
+        <source>it has {count} experts but uses none</source>
+        <translation>它有 {count} 个专家，却一个也不用</translation>
+    </message>
+    <message>
+        <source>it has {groups} expert groups for {count} experts</source>
+        <translation>它为 {count} 个专家设了 {groups} 个专家组</translation>
+    </message>
+    <message>
+        <source>its {count} experts do not split into {groups} groups with {used} used</source>
+        <translation>它的 {count} 个专家无法分成 {groups} 组并使用其中 {used} 组</translation>
+    </message>
+    <message>
+        <source>it has expert groups but no experts</source>
+        <translation>它有专家组，却没有专家</translation>
+    </message>
+    <message>
+        <source>it declares {nextn} prediction layers beyond its {layers} layers</source>
+        <translation>它在 {layers} 层之外声明了 {nextn} 个预测层</translation>
+    </message>
+    <message>
+        <source>its RoPE scaling type &apos;{type}&apos; is not one of {types}</source>
+        <translation>其 RoPE 缩放类型“{type}”不是 {types} 之一</translation>
+    </message>
+    <message>
+        <source>layer {layer} has {kv_heads} KV heads for {heads} attention heads; the heads must be a whole multiple of the KV heads</source>
+        <translation>第 {layer} 层有 {kv_heads} 个 KV 头、{heads} 个注意力头；注意力头数必须是 KV 头数的整数倍</translation>
+    </message>
+    <message>
+        <source>its K heads are {k} wide and its V heads {v}; &apos;{arch}&apos; needs them equal</source>
+        <translation>其 K 头宽 {k}、V 头宽 {v}；“{arch}”要求二者相等</translation>
+    </message>
+    <message>
+        <source>it rotates {n_rot} of each head&apos;s {size} values; &apos;{arch}&apos; needs all of them</source>
+        <translation>它只对每个头的 {size} 个值中的 {n_rot} 个做旋转；“{arch}”要求全部旋转</translation>
+    </message>
 </context>
 <context>
     <name>ModelLibrary</name>
     <message>
         <source>Hugging Face cache</source>
         <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <source>{file}: its header cannot be read ({error}).</source>
+        <translation>{file}：无法读取其文件头（{error}）。</translation>
     </message>
 </context>
 <context>
@@ -1437,6 +1763,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>{repo} 中没有 GGUF 文件。</translation>
     </message>
     <message>
+        <source>Left out, because their names are paths rather than file names: {names}</source>
+        <translation>以下文件被略去，因为它们的名称是路径而不是文件名：{names}</translation>
+    </message>
+    <message>
         <source>Downloaded and verified: {path}</source>
         <translation>已下载并校验：{path}</translation>
     </message>
@@ -1506,12 +1836,51 @@ V ({type_v}) {v_bytes:,} 字节</translation>
 <context>
     <name>PromptBuilder</name>
     <message>
+        <source>its chat template cannot be read ({error})</source>
+        <translation>它的聊天模板无法读取（{error}）</translation>
+    </message>
+    <message>
+        <source>{model} cannot format a conversation: {problem}. Use plain completion, or a copy of the model with a working template.</source>
+        <translation>{model} 无法格式化对话：{problem}。请使用纯文本补全，或使用带有可用模板的模型副本。</translation>
+    </message>
+    <message>
         <source>{model} carries no chat template, so there is no faithful way to format a conversation for it (it is probably a base model). Use plain completion, or load an instruction-tuned (-it / -instruct) version of the model.</source>
         <translation>{model} 不带聊天模板，因此无法按它训练时的格式忠实地排列对话（它很可能是基础模型）。请使用纯文本续写，或加载该模型的指令微调版本（-it / -instruct）。</translation>
     </message>
     <message>
         <source>The model&apos;s chat template rejected this conversation: {error}</source>
         <translation>模型的聊天模板不接受此对话：{error}</translation>
+    </message>
+    <message>
+        <source>The model&apos;s chat template turned this conversation into an empty prompt, so there is nothing for the model to answer. Use plain completion, or a copy of the model with a working template.</source>
+        <translation>模型的聊天模板把这段对话变成了空提示词，模型没有可回答的内容。请使用纯文本补全，或使用带有可用模板的模型副本。</translation>
+    </message>
+</context>
+<context>
+    <name>RecordFields</name>
+    <message>
+        <source>{name} must be text, not {value}</source>
+        <translation>{name} 必须是文本，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name} is {length:,} characters long; at most {limit:,} are allowed</source>
+        <translation>{name} 长 {length:,} 个字符；最多允许 {limit:,} 个</translation>
+    </message>
+    <message>
+        <source>{name} is not valid Unicode text (a lone surrogate at character {index:,})</source>
+        <translation>{name} 不是有效的 Unicode 文本（第 {index:,} 个字符处有孤立的代理项）</translation>
+    </message>
+    <message>
+        <source>{name} must be a whole number from 0 to {high}, not {value}</source>
+        <translation>{name} 必须是 0 到 {high} 之间的整数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name} must be a finite number of 0 or more, not {value}</source>
+        <translation>{name} 必须是大于等于 0 的有限数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>it must be an object, not {value}</source>
+        <translation>它必须是对象，而不是 {value}</translation>
     </message>
 </context>
 <context>
@@ -1541,12 +1910,64 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>服务器自身的启动选项（llama-cpp-python 为 --n_ctx、--type_k、--type_v、--flash_attn）</translation>
     </message>
     <message>
+        <source>{url} is not a server address: it must start with http:// or https:// and name a host.</source>
+        <translation>{url} 不是服务器地址：它必须以 http:// 或 https:// 开头，并写明主机。</translation>
+    </message>
+    <message>
+        <source>{url} redirected {path} to {target}, another server. Requests (and the API key) go only to the address you typed: to use that server, connect to it by its own address.</source>
+        <translation>{url} 把 {path} 重定向到了另一台服务器 {target}。请求（以及 API 密钥）只会发送到你输入的地址：若要使用那台服务器，请直接用它自己的地址连接。</translation>
+    </message>
+    <message>
+        <source>{url} redirected the request for {path} to {target} with code {code}, which would turn it into a GET without its content; it was not sent again. Connect to the address the server expects.</source>
+        <translation>{url} 以代码 {code} 把对 {path} 的请求重定向到 {target}，这会把它变成不带内容的 GET 请求；未重新发送。请连接服务器期望的地址。</translation>
+    </message>
+    <message>
+        <source>{url} redirected {path} more than {count} times.</source>
+        <translation>{url} 对 {path} 的重定向超过了 {count} 次。</translation>
+    </message>
+    <message>
+        <source>{url} is not a server address this app can use ({error}).</source>
+        <translation>{url} 不是本应用可以使用的服务器地址（{error}）。</translation>
+    </message>
+    <message>
+        <source>{url} did not answer {path} within {seconds:g} seconds. Is the server busy or stuck?</source>
+        <translation>{url} 未在 {seconds:g} 秒内回答 {path}。服务器是否繁忙或卡住了？</translation>
+    </message>
+    <message>
         <source>{url} answered {code} {reason} to {path}: {detail}</source>
         <translation>{url} 对 {path} 的请求返回了 {code} {reason}：{detail}</translation>
     </message>
     <message>
+        <source>{url} is sending too slowly: part of its answer was still incomplete after {seconds:g} seconds.</source>
+        <translation>{url} 发送得太慢：{seconds:g} 秒后它的回答仍有一部分未完成。</translation>
+    </message>
+    <message>
+        <source>{url} stopped sending: nothing arrived for {seconds:g} seconds. Is the server still running?</source>
+        <translation>{url} 停止了发送：{seconds:g} 秒内没有收到任何内容。服务器是否仍在运行？</translation>
+    </message>
+    <message>
+        <source>{url} sent a line longer than {mib:g} MiB; its answer was not read further.</source>
+        <translation>{url} 发送了一行超过 {mib:g} MiB 的内容；其回答没有再继续读取。</translation>
+    </message>
+    <message>
+        <source>{url} sent an answer larger than {mib:g} MiB; it was not read.</source>
+        <translation>{url} 发送的回答大于 {mib:g} MiB；未读取。</translation>
+    </message>
+    <message>
         <source>{url} cannot be reached: {reason}. Is the server running?</source>
         <translation>无法连接到 {url}：{reason}。服务器是否正在运行？</translation>
+    </message>
+    <message>
+        <source>The API key holds characters that cannot be sent (line breaks, tabs or letters beyond ASCII). Copy it again from the server&apos;s settings.</source>
+        <translation>API 密钥包含无法发送的字符（换行、制表符或 ASCII 以外的字母）。请从服务器的设置中重新复制。</translation>
+    </message>
+    <message>
+        <source>{url} answered {path} with something that is not JSON. Is this an OpenAI-compatible server?</source>
+        <translation>{url} 对 {path} 的回答不是 JSON。这是 OpenAI 兼容服务器吗？</translation>
+    </message>
+    <message>
+        <source>{url} answered /v1/models with something that is not a list of models. Is this an OpenAI-compatible server?</source>
+        <translation>{url} 对 /v1/models 的回答不是模型列表。这是 OpenAI 兼容服务器吗？</translation>
     </message>
     <message>
         <source>{url} lists no models at /v1/models.</source>
@@ -1585,8 +2006,20 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>权重</translation>
     </message>
     <message>
+        <source>The answer from {url} could not be read ({error}). The server may not be an OpenAI-compatible one.</source>
+        <translation>无法读取 {url} 的回答（{error}）。该服务器可能不是 OpenAI 兼容服务器。</translation>
+    </message>
+    <message>
         <source>Not connected to a server.</source>
         <translation>未连接到服务器。</translation>
+    </message>
+    <message>
+        <source>{url} reported an error: {message}</source>
+        <translation>{url} 报告了错误：{message}</translation>
+    </message>
+    <message>
+        <source>{url} answered in a form this app cannot read: {count} of its events held no reply text where an OpenAI-compatible server puts it.</source>
+        <translation>{url} 的回答格式本应用无法读取：它有 {count} 个事件在 OpenAI 兼容服务器放置回复文本的位置没有任何回复文本。</translation>
     </message>
     <message>
         <source>The connection to {url} broke off: {error}</source>
@@ -1636,6 +2069,29 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     </message>
 </context>
 <context>
+    <name>Sampling</name>
+    <message>
+        <source>{name} must be a number, not {value}</source>
+        <translation>{name} 必须是数字，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name} must be a whole number, not {value}</source>
+        <translation>{name} 必须是整数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name} must be a finite number, not {value}</source>
+        <translation>{name} 必须是有限数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name} must be between {low} and {high}, not {value}</source>
+        <translation>{name} 必须在 {low} 到 {high} 之间，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>The sampling settings cannot be used: {problem}.</source>
+        <translation>这些采样设置无法使用：{problem}。</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>&apos;{name}&apos; should be {type}, not {value}</source>
@@ -1646,24 +2102,48 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>顶层不是 JSON 对象</translation>
     </message>
     <message>
-        <source>overflow_policy is not one of {values}</source>
-        <translation>overflow_policy 不是 {values} 之一</translation>
+        <source>&apos;{name}&apos; holds a NUL character</source>
+        <translation>“{name}”包含 NUL 字符</translation>
     </message>
     <message>
-        <source>theme is not one of {values}</source>
-        <translation>theme 不是 {values} 之一</translation>
+        <source>&apos;{name}&apos; should be an object, not {value}</source>
+        <translation>“{name}”应为对象，而不是 {value}</translation>
     </message>
     <message>
-        <source>language is not one of {values}</source>
-        <translation>language 不是 {values} 之一</translation>
+        <source>n_ctx is not between 1 and {max}</source>
+        <translation>n_ctx 不在 1 到 {max} 之间</translation>
+    </message>
+    <message>
+        <source>{name} is not one of {values}</source>
+        <translation>{name} 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>flash_attn is not one of {values}</source>
+        <translation>flash_attn 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; should be a list, not {value}</source>
+        <translation>“{name}”应为列表，而不是 {value}</translation>
     </message>
     <message>
         <source>last_conversation is not a number</source>
         <translation>last_conversation 不是数字</translation>
     </message>
     <message>
+        <source>last_conversation is not a conversation&apos;s number</source>
+        <translation>last_conversation 不是对话编号</translation>
+    </message>
+    <message>
+        <source>it is larger than {limit:,} bytes</source>
+        <translation>它大于 {limit:,} 字节</translation>
+    </message>
+    <message>
         <source>{path} could not be read ({reason}); defaults are used.</source>
         <translation>无法读取 {path}（{reason}）；已改用默认设置。</translation>
+    </message>
+    <message>
+        <source>it nests too deeply</source>
+        <translation>它嵌套过深</translation>
     </message>
     <message>
         <source>The settings file was unreadable ({reason}); defaults are used and it was kept as {name}.</source>

@@ -249,7 +249,7 @@ class ModelsWindow(QWidget):
             return None
         finally:
             self._set_downloading(False)
-        self.download_status.setText(self.tr("Downloaded and verified: {path}").format(path=path))
+        self.download_status.setText(self.tr("Downloaded and checked: {path}").format(path=path))
         await self.refresh()
         return path
 

@@ -1767,8 +1767,8 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>以下文件被略去，因为它们的名称是路径而不是文件名：{names}</translation>
     </message>
     <message>
-        <source>Downloaded and verified: {path}</source>
-        <translation>已下载并校验：{path}</translation>
+        <source>Downloaded and checked: {path}</source>
+        <translation>已下载并检查：{path}</translation>
     </message>
     <message>
         <source>Cancel</source>

@@ -177,3 +177,36 @@ def test_a_settings_file_the_app_wrote_is_read_back_unchanged(tmp_path):
                                       flash_attn="on", compact_window=True))
     save_settings(settings, path)
     assert load_settings(path) == settings
+
+
+def test_a_conversation_id_is_never_given_twice(tmp_path):
+    """Another KV Chat with a deleted conversation still open must never write into a newer one."""
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    first = store.create_conversation("first")
+    newest = store.create_conversation("newest")
+    store.delete(newest.id)
+    assert store.create_conversation("next").id > newest.id > first.id
+
+
+def test_a_database_of_the_first_schema_keeps_everything_and_stops_reusing_ids(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # schema 1, as the first release wrote it
+        db.executescript("""
+            CREATE TABLE conversations (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+                system_prompt TEXT NOT NULL DEFAULT '', sampling TEXT NOT NULL DEFAULT '{}',
+                created REAL NOT NULL, updated REAL NOT NULL);
+            CREATE TABLE messages (id INTEGER PRIMARY KEY,
+                conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                role TEXT NOT NULL, content TEXT NOT NULL, stats TEXT, finish_reason TEXT, created REAL NOT NULL);
+            INSERT INTO conversations VALUES (1, 'kept', 'be brief', '{}', 1, 1), (2, 'newest', '', '{}', 2, 2);
+            INSERT INTO messages VALUES (1, 1, 'user', 'hello', NULL, NULL, 1), (2, 2, 'user', 'bye', NULL, NULL, 2);
+            PRAGMA user_version=1;
+        """)
+    store = ConversationStore(path)
+    assert [(c.id, c.title) for c in store.conversations()] == [(2, "newest"), (1, "kept")]
+    assert [m.content for m in store.messages(1)] == ["hello"]
+    store.delete(2)  # the cascade still works
+    assert store._db.execute("SELECT COUNT(*) FROM messages WHERE conversation_id = 2").fetchone()[0] == 0
+    assert store.create_conversation("new").id == 3
+    assert store._db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -22,37 +22,16 @@ from app.engine.i18n import QT_TRANSLATE_NOOP, translate
 from app.engine.records import ReplyStats, SamplingParams
 from app.record_fields import sampling_or_defaults, stats_or_none
 from app.store_file import FileChangedError, StoreFile
+from app.store_schema import connect as _connect, prepare as _prepare
 
 
-SCHEMA_VERSION = 2  # 2: conversation ids are never reused (AUTOINCREMENT)
 # Stored as is, in English, so that an untitled conversation is recognised in any language;
 # Conversation.display_title shows it in the user's.
 DEFAULT_TITLE = QT_TRANSLATE_NOOP("ConversationStore", "New conversation")
-LOCK_TIMEOUT_SECONDS = 5.0  # how long a write waits for another process's lock
 IMPORT_BATCH = 1000  # messages per executemany in an import; progress is reported after each
 
 _log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    title TEXT NOT NULL,
-    system_prompt TEXT NOT NULL DEFAULT '',
-    sampling TEXT NOT NULL DEFAULT '{}',
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    stats TEXT,
-    finish_reason TEXT,
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
-"""
 
 
 class StoreError(Exception):
@@ -140,49 +119,6 @@ def _is_row_id(value) -> bool:
 
 def _stats_json(stats: ReplyStats | None) -> str | None:
     return json.dumps(vars(stats)) if stats else None  # vars: asdict's deep copy is 10x slower on imports
-
-
-def _connect(path) -> sqlite3.Connection:
-    return sqlite3.connect(str(path), timeout=LOCK_TIMEOUT_SECONDS)
-
-
-def _prepare(db: sqlite3.Connection) -> str:
-    """Settings and schema of a freshly opened connection; returns the journal mode it got."""
-    mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    _never_reuse_conversation_ids(db)
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA wal_autocheckpoint=1")  # every commit reaches the database file itself
-    db.executescript(_SCHEMA)
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-    db.commit()
-    return str(mode).lower()
-
-
-def _never_reuse_conversation_ids(db: sqlite3.Connection) -> None:
-    """Schema 1 let SQLite give a new conversation the id of the newest one deleted. Another KV Chat
-    that still has that conversation open would then write into the new one; with AUTOINCREMENT
-    an id is never given twice. SQLite's way to change a key: build the table again and swap it in
-    (foreign keys off meanwhile, so the messages stay where they are)."""
-    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'conversations'").fetchone()
-    if row is None or "AUTOINCREMENT" in row[0].upper():
-        return
-    db.executescript("""
-        PRAGMA foreign_keys=OFF;
-        BEGIN IMMEDIATE;
-        CREATE TABLE conversations_v2 (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            title TEXT NOT NULL,
-            system_prompt TEXT NOT NULL DEFAULT '',
-            sampling TEXT NOT NULL DEFAULT '{}',
-            created REAL NOT NULL,
-            updated REAL NOT NULL
-        );
-        INSERT INTO conversations_v2 (id, title, system_prompt, sampling, created, updated)
-            SELECT id, title, system_prompt, sampling, created, updated FROM conversations;
-        DROP TABLE conversations;
-        ALTER TABLE conversations_v2 RENAME TO conversations;
-        COMMIT;
-    """)
 
 
 class ConversationStore:

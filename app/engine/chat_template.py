@@ -13,6 +13,7 @@ The render matches llama-cpp-python's Jinja2ChatFormatter (the same variables, e
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import re
@@ -25,6 +26,7 @@ import jinja2.ext
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+import llama_cpp.llama_chat_format as llama_chat_format
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.engine.i18n import translate
@@ -244,3 +246,36 @@ class ChatTemplate:
                         "ChatTemplate", "it wrote more than {limit:,} characters").format(limit=MAX_PROMPT_CHARS))
                 parts.append(part)
         return "".join(parts)
+
+
+class _UncompiledTemplate:
+    """Stands in for llama-cpp-python's Jinja2ChatFormatter while a Llama is created (see
+    templates_left_uncompiled).
+
+    Llama() compiles every chat template in the file with Jinja2's constant folding: a broken
+    template raises after the model is built, and `{{ 'x' * 4000000000 }}` asks for gigabytes.
+    The engine never uses the wrapper's chat handlers (PromptBuilder compiles the template itself,
+    with bounds), so during construction they are left uncompiled.
+    """
+
+    def __init__(self, template: str, **_ignored):
+        self.template = template
+
+    def to_chat_handler(self):
+        def handler(*_args, **_kwargs):
+            raise RuntimeError("chat completion through llama-cpp-python is not used by this app")
+
+        return handler
+
+
+@contextlib.contextmanager
+def templates_left_uncompiled():
+    """Create a Llama inside this block: it then compiles none of the file's chat templates.
+
+    Not thread-safe by itself: only the engine thread creates a Llama."""
+    compiled = llama_chat_format.Jinja2ChatFormatter
+    llama_chat_format.Jinja2ChatFormatter = _UncompiledTemplate
+    try:
+        yield
+    finally:
+        llama_chat_format.Jinja2ChatFormatter = compiled

@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-import llama_cpp.llama_chat_format as llama_chat_format
 import llama_cpp.llama_cpp as llama_c
 import numpy as np
 from llama_cpp import Llama
@@ -35,6 +34,7 @@ from app.engine.allocation import (
     parse_allocation_report,
     parse_sequence_state,
 )
+from app.engine.chat_template import templates_left_uncompiled
 from app.engine.config import ResolvedConfig
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
@@ -48,35 +48,6 @@ _log = logging.getLogger(__name__)
 
 class _Cancelled(Exception):
     pass
-
-
-class _UncompiledTemplate:
-    """Stands in for llama-cpp-python's Jinja2ChatFormatter while a Llama is created.
-
-    Llama() compiles every chat template in the file with Jinja2's constant folding: a broken
-    template raises after the model is built, and `{{ 'x' * 4000000000 }}` asks for gigabytes.
-    The engine never uses the wrapper's chat handlers (PromptBuilder compiles the template itself,
-    with bounds), so during construction they are left uncompiled.
-    """
-
-    def __init__(self, template: str, **_ignored):
-        self.template = template
-
-    def to_chat_handler(self):
-        def handler(*_args, **_kwargs):
-            raise RuntimeError("chat completion through llama-cpp-python is not used by this app")
-
-        return handler
-
-
-@contextlib.contextmanager
-def _templates_not_compiled():
-    compiled = llama_chat_format.Jinja2ChatFormatter
-    llama_chat_format.Jinja2ChatFormatter = _UncompiledTemplate
-    try:
-        yield
-    finally:
-        llama_chat_format.Jinja2ChatFormatter = compiled
 
 
 def _describe(error: BaseException) -> str:
@@ -138,7 +109,7 @@ class ChatEngine:
         # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
         # descriptors during the load (unsafe with other threads, and fatal in a windowed app
         # without them); llama.cpp's own log goes to llama_log, the wrapper's chatter is dropped.
-        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()), _templates_not_compiled():
+        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()), templates_left_uncompiled():
             try:
                 llm = Llama(
                     model_path=resolved.model.path,

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTextBrowser
 
-import app.store as store_module
+import app.store_schema as store_schema
 from app.main import main
 from app.paths import cache_dir
 from app.store import ConversationStore
@@ -154,7 +154,7 @@ def test_a_reply_that_ends_in_a_vanished_conversation_is_saved(windows, loop, qt
 
 
 def test_when_saving_again_fails_the_text_stays_in_the_composer(windows, loop, qtbot, monkeypatch):
-    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(store_schema, "LOCK_TIMEOUT_SECONDS", 0.2)
     window = windows.new()
     short_replies(window)
     send(loop, qtbot, window, "Name a river.")

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-import app.store as store_module
+import app.store_schema as store_schema
 from app.engine.records import ReplyStats, SamplingParams
 from app.settings import Settings, load_settings
 from app.store import ConversationStore, StoreError, open_store
@@ -50,7 +50,7 @@ def test_an_unwritable_data_folder_gives_a_working_session_and_says_so(tmp_path)
 
 
 def test_a_database_locked_by_another_program(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(store_schema, "LOCK_TIMEOUT_SECONDS", 0.2)
     path = tmp_path / "conversations.sqlite3"
     conversation_id = seed(path)
     store = ConversationStore(path)

@@ -118,7 +118,7 @@ class ChatSession(QObject):
         for earlier, current in self._saved_again_as.items():  # one look-up finds the latest id
             if current == old.id:
                 self._saved_again_as[earlier] = new_id
-        self._saved_again_as[old.id] = new_id  # SQLite may give the new row the old id
+        self._saved_again_as[old.id] = new_id
         _log.warning("conversation %s vanished from the store; saved again as %s", old.id, new_id)
         self.sig_titles_changed.emit()
         self.sig_saved_again.emit(self.tr(

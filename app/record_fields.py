@@ -17,7 +17,7 @@ from dataclasses import fields
 
 from app.engine.i18n import translate
 from app.engine.records import ReplyStats, SamplingParams
-from app.engine.sampling_check import sampling_problem
+from app.engine.sampling_check import sampling_problem, short_repr
 
 MAX_COUNT = 2**63 - 1  # SQLite's largest integer; any token count is far below it
 MAX_STATS_SEED = 2**32 - 1  # llama.cpp's seed is a uint32
@@ -33,11 +33,6 @@ class RecordFieldError(ValueError):
     def __init__(self, name: str, message: str):
         super().__init__(message)
         self.field = name
-
-
-def short_repr(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def text_problem(name: str, value, limit: int) -> str | None:

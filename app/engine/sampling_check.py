@@ -41,7 +41,7 @@ def sampling_problem(name: str, value) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return translate("Sampling", "{name} must be a number, not {value}").format(
-            name=name, value=_short_repr(value))
+            name=name, value=short_repr(value))
     if kind is int and not isinstance(value, int):
         return translate("Sampling", "{name} must be a whole number, not {value}").format(name=name, value=value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -62,6 +62,7 @@ def check_sampling(sampling: SamplingParams) -> SamplingParams:
     return sampling
 
 
-def _short_repr(value) -> str:
+def short_repr(value) -> str:
+    """A value as a message quotes it: its repr, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

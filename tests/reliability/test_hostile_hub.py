@@ -251,4 +251,4 @@ def test_the_models_window_says_why_a_download_was_refused_and_the_next_one_work
         hub.extra_bytes = 0
         path = loop.run_until_complete(models_window.download(REPO, NAME))
     assert path is not None and path.read_bytes() == model_file.read_bytes()
-    assert "verified" in models_window.download_status.text()
+    assert "Downloaded and checked" in models_window.download_status.text()

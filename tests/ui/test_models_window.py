@@ -50,7 +50,7 @@ def test_download_cancel_resume_and_open(window, loop, qtbot, starter_model, mon
         hub.chunk_delay = 0
         path = loop.run_until_complete(models.download(REPO, NAME))
     assert path is not None and path.parent.parent == own_models_dir()
-    assert "verified" in models.download_status.text()
+    assert "Downloaded and checked" in models.download_status.text()
     assert any(m.source == OWN and m.path == str(path) for m in models.found)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -52,6 +53,17 @@ def no_leaked_engine_threads():
             break
         time.sleep(0.05)
     assert not leaked, f"test left engine threads running: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_on_the_main_thread():
+    """Collect what a test leaves in reference cycles now, on the main thread.
+
+    Left to chance, the collector may run on a worker thread (a server's, the engine's), and a Qt
+    object it frees there -- a closed window with a running QTimer -- is deleted on the wrong
+    thread: its timer stays registered with the main thread's event loop and fires on freed memory."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -428,6 +428,7 @@ class MainWindow(QMainWindow):
         steps = {
             "conversation settings": self.conversation_settings.flush,
             "the plan timer": self.kv_panel.stop,
+            "the gauge's timer": self.gauge.stop,
             "the window geometry": lambda: setattr(self.settings, "window_geometry",
                                                    bytes(self.saveGeometry().toHex()).decode()),
             "the settings": self.save_settings,

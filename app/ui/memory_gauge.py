@@ -111,6 +111,10 @@ class MemoryGauge(QFrame):
         self._timer.start(RSS_REFRESH_MS)
         self._render()
 
+    def stop(self) -> None:
+        """Stop refreshing (the window is closing)."""
+        self._timer.stop()
+
     @property
     def report(self) -> LoadReport | None:
         return self._report

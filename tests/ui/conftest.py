@@ -7,6 +7,7 @@ import time
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -51,6 +52,8 @@ class WindowFactory:
     def close(self, window: MainWindow) -> None:
         if not window._closed:
             self.loop.run_until_complete(window.shutdown())
+        if shiboken6.isValid(window):
+            shiboken6.delete(window)  # now, on this thread: never by a collector running on another one
 
 
 @pytest.fixture

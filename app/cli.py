@@ -53,6 +53,21 @@ def _estimate_json(e: MemoryEstimate) -> dict:
     }
 
 
+def _device_estimates_json(e: MemoryEstimate) -> list[dict]:
+    return [
+        {"device": d.name, "description": d.description, "gpu": d.is_gpu, "weights_bytes": d.weights_bytes,
+         "k_bytes": d.k_bytes, "v_bytes": d.v_bytes, "f16_kv_bytes": d.f16_kv_bytes, "saving_bytes": d.saving_bytes,
+         "compute_bytes_estimate": d.compute_bytes, "total_bytes": d.total_bytes, "free_bytes": d.free_bytes,
+         "kept_free_bytes": d.margin_bytes, "fits": d.fits}
+        for d in e.devices
+    ]
+
+
+def _gpus_json(plan: LoadPlan) -> list[dict]:
+    return [{"device": d.name, "description": d.description, "backend": d.backend, "kind": d.kind,
+             "free_bytes": d.free_bytes, "total_bytes": d.total_bytes} for d in plan.gpus]
+
+
 def plan_json(plan: LoadPlan) -> dict:
     model = plan.model
     return {
@@ -75,6 +90,9 @@ def plan_json(plan: LoadPlan) -> dict:
         "error": str(plan.error) if plan.error else None,
         "warnings": list(plan.warnings),
         "estimate": _estimate_json(plan.estimate) if plan.estimate else None,
+        "gpus": _gpus_json(plan),
+        "gpu_layers": plan.resolved.placement.n_gpu_layers if plan.resolved else None,
+        "devices": _device_estimates_json(plan.estimate) if plan.estimate else [],
         "types": [
             {
                 "type": row.cache_type.name,
@@ -123,6 +141,7 @@ def plan_text(plan: LoadPlan) -> str:
             f"  available    {_bytes_and_mib(e.available_bytes)}  -> {'fits' if e.fits else 'does NOT fit'}",
             "",
         ]
+    lines += _devices_text(plan)
     for w in plan.warnings:
         lines.append(f"Note: {w}")
     if plan.error:
@@ -140,9 +159,78 @@ def plan_text(plan: LoadPlan) -> str:
     return "\n".join(lines)
 
 
-def run_plan(config: LoadConfig, as_json: bool) -> int:
+def _devices_text(plan: LoadPlan) -> list[str]:
+    if not plan.gpus:
+        return ["GPU: none in this build of llama.cpp (or none found): everything runs on the CPU", ""]
+    lines = ["GPUs: " + "; ".join(f"{d.name} {d.description} ({d.backend}), {_mib(d.free_bytes)} free of "
+                                   f"{_mib(d.total_bytes)}" for d in plan.gpus)]
+    e = plan.estimate
+    if e is None or not e.devices:
+        return [*lines, ""]
+    if plan.resolved:
+        placement = plan.resolved.placement
+        lines.append(f"  layers on the GPU: {placement.offloaded_layers} of {plan.model.n_layer}"
+                     f" (llama.cpp n_gpu_layers = {placement.n_gpu_layers}), output layer on {placement.output_device}")
+    lines.append(f"  {'device':<10} {'weights':>12} {'K':>12} {'V':>12} {'KV f16/f16':>12} {'compute~':>12} "
+                 f"{'total':>12} {'free':>12}")
+    for d in e.devices:
+        lines.append(
+            f"  {d.name:<10} {_mib(d.weights_bytes):>12} {_mib(d.k_bytes):>12} {_mib(d.v_bytes):>12} "
+            f"{_mib(d.f16_kv_bytes):>12} {_mib(d.compute_bytes):>12} {_mib(d.total_bytes):>12} "
+            f"{_mib(d.free_bytes):>12}  {'fits' if d.fits else 'does NOT fit'}")
+    return [*lines, ""]
+
+
+def dry_run_comparison(plan: LoadPlan) -> tuple[dict, bool]:
+    """llama.cpp's dry run of the planned load against the plan, per device."""
+    from app.engine.dry_run import dry_run
+    from app.engine.memory import kv_bytes_by_device
+
+    resolved = plan.resolved
+    report = dry_run(resolved)
+    placement = resolved.placement
+    kv_devices = tuple(d for cache in report.cache_layer_devices for d in cache)
+    same_placement = (report.layer_devices == placement.layer_devices
+                      and report.output_device == placement.output_device
+                      and (kv_devices == placement.kv_devices or len(kv_devices) != len(placement.kv_devices)))
+    kv = kv_bytes_by_device(resolved.model, resolved.n_ctx, resolved.type_k, resolved.type_v, placement.kv_devices,
+                            flash_attn=resolved.flash_attn, compact_window=resolved.compact_window)
+    devices = []
+    for d in plan.estimate.devices:
+        devices.append({
+            "device": d.name,
+            "kv_bytes_estimate": d.kv_bytes,
+            "kv_bytes_placed": sum(kv.get(d.name, (0, 0))),
+            "compute_bytes_estimate": d.compute_bytes,
+            "compute_bytes_dry_run": round((report.mib("compute", d.name) + report.mib("output", d.name)) * MIB),
+        })
+    return {"same_placement": same_placement, "devices": devices}, same_placement
+
+
+def run_plan(config: LoadConfig, as_json: bool, dry_run: bool = False) -> int:
     plan = plan_load(config)
-    print(json.dumps(plan_json(plan), indent=2) if as_json else plan_text(plan))
+    comparison = None
+    if dry_run and plan.ok:
+        try:
+            comparison, _ = dry_run_comparison(plan)
+        except EngineError as exc:
+            print(f"Refused: {exc}", file=sys.stderr)
+            return 2
+    if as_json:
+        data = plan_json(plan)
+        if comparison is not None:
+            data["dry_run"] = comparison
+        print(json.dumps(data, indent=2))
+    else:
+        print(plan_text(plan))
+        if comparison is not None:
+            print("", "llama.cpp's dry run (its allocator, nothing allocated):",
+                  f"  layer placement {'as planned' if comparison['same_placement'] else 'DIFFERENT from the plan'}",
+                  f"  {'device':<10} {'compute~ planned':>17} {'compute dry run':>17}", sep="\n")
+            for d in comparison["devices"]:
+                print(f"  {d['device']:<10} {_mib(d['compute_bytes_estimate']):>17} {_mib(d['compute_bytes_dry_run']):>17}")
+    if comparison is not None and not comparison["same_placement"]:
+        return 1
     return 0 if plan.ok else 2
 
 
@@ -168,8 +256,13 @@ def run_probe(config: LoadConfig, as_json: bool) -> int:
         ("compute buffer", est.compute_bytes, report.compute_bytes),
         ("weights", est.weights_bytes, report.weights_bytes),
     ]
+    per_device = _device_rows(report)
+    devices_match = all(row["kv_matches"] for row in per_device)
     if as_json:
         print(json.dumps({
+            "devices": per_device,
+            "devices_kv_match": devices_match,
+            "offloaded_layers": report.offloaded_layers,
             "estimate": _estimate_json(est),
             "measured": {
                 "kv": _kv_json(report.kv),
@@ -192,8 +285,38 @@ def run_probe(config: LoadConfig, as_json: bool) -> int:
         for cache in report.kv.caches:
             print(f"  {cache.kind} cache: {cache.cells:,} cells x {cache.layers} layers, "
                   f"K {cache.k_bytes:,} B, V {cache.v_bytes:,} B")
-        verdict = "equal to the byte" if est.kv == report.kv else "DIFFERENT"
+        if report.gpu_devices:
+            print(f"  {report.offloaded_layers} of {report.model.n_layer} layers on the GPU; per device "
+                  "(estimated / measured):")
+            for row in per_device:
+                print(f"  {row['device']:<10} K {row['k_bytes_estimate']:>13,} / {row['k_bytes']:>13,}   "
+                      f"V {row['v_bytes_estimate']:>13,} / {row['v_bytes']:>13,}   "
+                      f"weights {_mib(row['weights_bytes_estimate'])} / {_mib(row['weights_bytes'])}   "
+                      f"compute {_mib(row['compute_bytes_estimate'])} / {_mib(row['compute_bytes'])}")
+        verdict = "equal to the byte" if est.kv == report.kv and devices_match else "DIFFERENT"
         print(f"KV estimate and llama.cpp's allocation are {verdict}"
               + ("" if report.kv_exact else " (llama.cpp's state was unreadable; its rounded report was used)"))
         print("(compute and weights are read from llama.cpp's report at 0.01 MiB resolution)")
-    return 0 if est.kv == report.kv else 1
+    return 0 if est.kv == report.kv and devices_match else 1
+
+
+def _device_rows(report) -> list[dict]:
+    """Each device's estimate beside what llama.cpp allocated there."""
+    estimated = {d.name: d for d in report.estimate.devices}
+    rows = []
+    for measured in report.devices:
+        e = estimated.get(measured.name)
+        rows.append({
+            "device": measured.name,
+            "description": measured.description,
+            "k_bytes_estimate": e.k_bytes if e else 0,
+            "k_bytes": measured.k_bytes,
+            "v_bytes_estimate": e.v_bytes if e else 0,
+            "v_bytes": measured.v_bytes,
+            "weights_bytes_estimate": e.weights_bytes if e else 0,
+            "weights_bytes": measured.weights_bytes,
+            "compute_bytes_estimate": e.compute_bytes if e else 0,
+            "compute_bytes": measured.compute_bytes,
+            "kv_matches": e is not None and (e.k_bytes, e.v_bytes) == (measured.k_bytes, measured.v_bytes),
+        })
+    return rows

@@ -8,8 +8,10 @@ import time
 import traceback
 
 from app.engine.config import DEFAULT_N_CTX, FLASH_ATTN_MODES, LoadConfig
+from app.engine.gpu_layers import GPU_LAYER_CHOICES
 from app.engine.i18n import translate
 from app.engine.kvtypes import cache_type_names
+from app.engine.placement import SPLIT_MODES
 from app.paths import cache_dir, starter_model_path
 
 
@@ -22,7 +24,26 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
                         help="auto turns it on exactly when V is quantized")
     parser.add_argument("--compact-window", action="store_true",
                         help="sliding-window models: keep only the window for those layers")
+    parser.add_argument("--gpu-layers", default="auto", type=_gpu_layers,
+                        help="layers on the GPU: auto (as many as fit), all, none, or a number "
+                             "(the output layer counts as one, as in llama.cpp)")
+    parser.add_argument("--kv-in-ram", action="store_true",
+                        help="keep the KV cache in RAM even for layers on the GPU (llama.cpp's --no-kv-offload)")
+    parser.add_argument("--split-mode", default="layer", choices=SPLIT_MODES,
+                        help="several GPUs: spread layers over all of them, or use --main-gpu only")
+    parser.add_argument("--main-gpu", type=int, default=0, help="the GPU used with --split-mode none")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="plan: also run llama.cpp's allocator without allocating, and compare per device")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _gpu_layers(value: str):
+    if value in GPU_LAYER_CHOICES:
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto, all, none or a number, not {value!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +92,10 @@ def _load_config(args) -> LoadConfig | None:
         type_v=args.type_v,
         flash_attn=args.flash_attn,
         compact_window=args.compact_window,
+        gpu_layers=args.gpu_layers,
+        kv_offload=not args.kv_in_ram,
+        split_mode=args.split_mode,
+        main_gpu=args.main_gpu,
     )
 
 
@@ -114,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         config = _load_config(args)
         if config is None:
             return 2
-        return cli.run_plan(config, args.json) if args.command == "plan" else cli.run_probe(config, args.json)
+        if args.command == "plan":
+            return cli.run_plan(config, args.json, dry_run=args.dry_run)
+        return cli.run_probe(config, args.json)
     if args.command == "lab":
         from app.lab_cli import run_lab_command
 

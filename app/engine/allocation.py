@@ -169,3 +169,140 @@ def kv_from_report(report: AllocationReport) -> KvBytes:
             for c in report.caches
         )
     )
+
+
+# -- per device ------------------------------------------------------------------------------
+# Debug lines llama.cpp writes while placing layers (llama-model.cpp, load_tensors; the index
+# n_layer is the output layer) and each KV layer (llama-kv-cache.cpp), and the size of every
+# buffer it allocates, by buffer name.
+_LAYER_DEVICE = re.compile(r"load_tensors: layer\s+(\d+) assigned to device (\S+?),")
+_KV_LAYER_DEVICE = re.compile(r"llama_kv_cache: layer\s+(\d+): dev = (\S+)")
+_BUFFER = re.compile(r"(\S+)\s+(model|KV|compute|output) buffer size =\s*([\d.]+) MiB")
+_HOST_SUFFIXES = ("_Host", "_Mapped", "_REPACK")
+
+
+def buffer_device(buffer_name: str) -> str:
+    """The device whose memory a llama.cpp buffer lives in: "CPU" for the host's RAM (CPU
+    buffers, memory-mapped weights, pinned host buffers of a GPU backend), else the GPU's name."""
+    if buffer_name.startswith("CPU") or buffer_name.endswith("_Host"):
+        return "CPU"
+    for suffix in _HOST_SUFFIXES:
+        if buffer_name.endswith(suffix):
+            return buffer_name[: -len(suffix)]
+    return buffer_name
+
+
+@dataclass(frozen=True)
+class ReportedBuffer:
+    kind: str  # "model", "KV", "compute", "output"
+    name: str  # llama.cpp's buffer name: "Vulkan0", "CPU_Mapped", "Vulkan_Host"
+    mib: float
+
+    @property
+    def device(self) -> str:
+        return buffer_device(self.name)
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """Where llama.cpp placed each layer, each cache's layers and each buffer."""
+
+    layer_devices: tuple[str, ...]  # per repeating layer
+    output_device: str
+    cache_layer_devices: tuple[tuple[str, ...], ...]  # per cache, per layer it holds
+    buffers: tuple[ReportedBuffer, ...]
+
+    def mib(self, kind: str, device: str) -> float:
+        return sum(b.mib for b in self.buffers if b.kind == kind and b.device == device)
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        seen = ["CPU"]
+        for d in (*self.layer_devices, self.output_device, *(b.device for b in self.buffers)):
+            if d not in seen:
+                seen.append(d)
+        return tuple(seen)
+
+
+def parse_device_report(lines: list[tuple[int, str]]) -> DeviceReport:
+    layers: dict[int, str] = {}
+    caches: list[tuple[str, ...]] = []
+    current: list[str] = []
+    buffers = []
+    for _level, line in lines:
+        if m := _LAYER_DEVICE.search(line):
+            layers[int(m.group(1))] = m.group(2)
+        elif m := _KV_LAYER_DEVICE.search(line):
+            current.append(m.group(2))
+        elif _KV_SIZE.search(line):
+            caches.append(tuple(current))
+            current = []
+        elif m := _BUFFER.search(line):
+            buffers.append(ReportedBuffer(m.group(2), m.group(1), float(m.group(3))))
+    n_layer = max(layers) if layers else 0  # the highest index is the output layer
+    return DeviceReport(
+        layer_devices=tuple(layers.get(il, "CPU") for il in range(n_layer)),
+        output_device=layers.get(n_layer, "CPU"),
+        cache_layer_devices=tuple(caches),
+        buffers=tuple(buffers),
+    )
+
+
+def kv_by_device(report: AllocationReport, rows: tuple[CacheRows, ...], devices: DeviceReport
+                 ) -> dict[str, tuple[int, int]]:
+    """Exact (K, V) bytes per device: each cache layer's rows x cells, on the device llama.cpp
+    put that layer's cache on. Each device's sum must agree with its `KV buffer size` line."""
+    if len(devices.cache_layer_devices) != len(rows):
+        raise AllocationMismatch(f"report places {len(devices.cache_layer_devices)} caches, state holds {len(rows)}")
+    by_device: dict[str, tuple[int, int]] = {}
+    for reported, cache_rows, layer_devices in zip(report.caches, rows, devices.cache_layer_devices, strict=True):
+        if len(layer_devices) != len(cache_rows.k_rows):
+            raise AllocationMismatch(f"{reported.kind} cache: {len(layer_devices)} layers placed, "
+                                     f"{len(cache_rows.k_rows)} in the state")
+        for device, (_, k_row), (_, v_row) in zip(layer_devices, cache_rows.k_rows, cache_rows.v_rows, strict=True):
+            k, v = by_device.get(device, (0, 0))
+            by_device[device] = (k + reported.cells * k_row, v + reported.cells * v_row)
+    for device, (k, v) in by_device.items():
+        reported_mib = devices.mib("KV", device)
+        if abs((k + v) / MIB - reported_mib) > 0.006 * max(1, len(rows)):
+            raise AllocationMismatch(f"{device}: {k + v} KV bytes is not the reported {reported_mib} MiB")
+    return by_device
+
+
+@dataclass(frozen=True)
+class DeviceAllocation:
+    """What one device holds for the loaded model, from llama.cpp's report."""
+
+    name: str  # "CPU" for the host's RAM
+    description: str
+    is_gpu: bool
+    weights_bytes: int  # its model buffers (0.01 MiB resolution; memory-mapped weights count as mapped)
+    k_bytes: int  # exact
+    v_bytes: int  # exact
+    compute_bytes: int  # its compute and output buffers (0.01 MiB resolution)
+
+    @property
+    def kv_bytes(self) -> int:
+        return self.k_bytes + self.v_bytes
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_bytes + self.compute_bytes
+
+
+def device_allocations(devices: DeviceReport, kv: dict[str, tuple[int, int]], gpus) -> tuple[DeviceAllocation, ...]:
+    """One entry per device that holds anything, the CPU first; `gpus` name the GPUs' descriptions."""
+    described = {d.name: d.description for d in gpus}
+    out = []
+    for name in devices.devices:
+        k, v = kv.get(name, (0, 0))
+        out.append(DeviceAllocation(
+            name=name,
+            description=described.get(name, ""),
+            is_gpu=name != "CPU",
+            weights_bytes=round(devices.mib("model", name) * MIB),
+            k_bytes=k,
+            v_bytes=v,
+            compute_bytes=round((devices.mib("compute", name) + devices.mib("output", name)) * MIB),
+        ))
+    return tuple(out)

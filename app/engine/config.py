@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
+from app.engine.device_estimate import estimate_devices
 from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
 from app.engine.gguf_info import ModelInfo
+from app.engine.gpu_layers import resolve_gpu_layers
 from app.engine.i18n import translate
 from app.engine.kvtypes import KvCacheType, cache_type
 from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, pad_ctx
+from app.engine.placement import SPLIT_MODES, LayerPlacement, place_layers, used_devices
+
+if TYPE_CHECKING:
+    from app.engine.devices import Device
 
 FLASH_ATTN_MODES = ("auto", "on", "off")
 DEFAULT_N_CTX = 4096
@@ -28,6 +35,12 @@ class LoadConfig:
     flash_attn: str = "auto"  # auto: on exactly when V is quantized
     compact_window: bool = False  # sliding-window models: keep only the window for those layers
     n_threads: int | None = None
+    # Layers on the GPU: "auto" (as many as fit in free VRAM), "all", "none", or a count that,
+    # as in llama.cpp, includes the output layer (n_layer + 1 is everything).
+    gpu_layers: str | int = "auto"
+    kv_offload: bool = True  # each offloaded layer's K and V in VRAM (llama.cpp's offload_kqv), else in RAM
+    split_mode: str = "layer"  # several GPUs: "layer" spreads layers over all, "none" uses main_gpu only
+    main_gpu: int = 0
 
     def with_changes(self, **changes) -> LoadConfig:
         return replace(self, **changes)
@@ -43,6 +56,8 @@ class ResolvedConfig:
     flash_attn: bool
     compact_window: bool
     estimate: MemoryEstimate
+    placement: LayerPlacement
+    gpus: tuple[Device, ...]  # the GPUs layers may go to
     warnings: tuple[str, ...] = field(default=())
     beyond_trained_warning: str | None = None  # the one of `warnings` about a context past the trained one
 
@@ -84,8 +99,39 @@ def _check_block_fit(kind: str, t: KvCacheType, head_dim: int) -> None:
         ).format(kind=kind, type=t.name, block=t.block_elements, head_dim=head_dim))
 
 
-def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> ResolvedConfig:
-    """Validate a LoadConfig against a model and the memory available; raise or return."""
+def _does_not_fit(estimate: MemoryEstimate, n_ctx: int, type_k: KvCacheType, type_v: KvCacheType) -> str:
+    short = next(d for d in estimate.devices if not d.fits)
+    if not short.is_gpu:
+        return translate(
+            "LoadConfig",
+            "{n_ctx:,} tokens with K {type_k} / V {type_v} needs about "
+            "{total:,.0f} MiB of RAM (KV cache {kv:,.1f} MiB, weights "
+            "{weights:,.0f} MiB, compute {compute:,.0f} MiB), "
+            "but only {available:,.0f} MiB is available. "
+            "Choose a shorter context or a smaller cache type.",
+        ).format(
+            n_ctx=n_ctx, type_k=type_k.name, type_v=type_v.name, total=short.total_bytes / MIB,
+            kv=short.kv_bytes / MIB, weights=short.weights_bytes / MIB,
+            compute=short.compute_bytes / MIB, available=short.free_bytes / MIB,
+        )
+    return translate(
+        "LoadConfig",
+        "{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB on {device} "
+        "(KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB) plus "
+        "{margin:,.0f} MiB kept free, but it has {free:,.0f} MiB free. Put fewer layers on the GPU, "
+        "keep the KV cache in RAM, or choose a shorter context or a smaller cache type.",
+    ).format(
+        n_ctx=n_ctx, type_k=type_k.name, type_v=type_v.name, total=short.total_bytes / MIB,
+        device=f"{short.name} ({short.description})" if short.description else short.name,
+        kv=short.kv_bytes / MIB, weights=short.weights_bytes / MIB, compute=short.compute_bytes / MIB,
+        margin=short.margin_bytes / MIB, free=short.free_bytes / MIB,
+    )
+
+
+def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
+            offload_devices: tuple[Device, ...] = ()) -> ResolvedConfig:
+    """Validate a LoadConfig against a model, the memory available and the GPUs llama.cpp would
+    offload to (devices.offload_devices); raise or return."""
     if not model.has_weights:
         raise ModelFileError(translate(
             "LoadConfig", "{file} holds only a vocabulary, no weights: it cannot generate text.").format(
@@ -131,26 +177,32 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
         warnings.append(translate("LoadConfig", "The KV estimate is approximate: {note}.").format(
             note=model.cache_layout_note))
 
-    estimate = estimate_memory(
-        model, n_ctx, type_k, type_v,
-        flash_attn=flash_attn, compact_window=compact_window, available_bytes=available_bytes,
-    )
-    if not estimate.fits:
-        raise InsufficientMemoryError(
-            translate(
-                "LoadConfig",
-                "{n_ctx:,} tokens with K {type_k} / V {type_v} needs about "
-                "{total:,.0f} MiB (KV cache {kv:,.1f} MiB, weights "
-                "{weights:,.0f} MiB, compute {compute:,.0f} MiB), "
-                "but only {available:,.0f} MiB is available. "
-                "Choose a shorter context or a smaller cache type.",
-            ).format(
-                n_ctx=n_ctx, type_k=type_k.name, type_v=type_v.name, total=estimate.total_bytes / MIB,
-                kv=estimate.kv_bytes / MIB, weights=estimate.weights_bytes / MIB,
-                compute=estimate.compute_bytes / MIB, available=available_bytes / MIB,
-            ),
-            estimate,
+    if config.split_mode not in SPLIT_MODES:
+        raise KvConfigError(translate("LoadConfig", "The GPU split must be one of {modes}, not '{mode}'.").format(
+            modes=", ".join(SPLIT_MODES), mode=config.split_mode))
+    gpus = used_devices(offload_devices, config.split_mode, config.main_gpu)
+    if offload_devices and not gpus:
+        raise KvConfigError(translate(
+            "LoadConfig", "There is no GPU number {main}: this computer has {count} (numbered from 0).").format(
+            main=config.main_gpu, count=len(offload_devices)))
+
+    def placed(n_gpu_layers: int) -> tuple[MemoryEstimate, LayerPlacement]:
+        placement = place_layers(model.n_layer, n_gpu_layers, gpus, kv_offload=config.kv_offload,
+                                 host_free_bytes=available_bytes)
+        base = estimate_memory(
+            model, n_ctx, type_k, type_v,
+            flash_attn=flash_attn, compact_window=compact_window, available_bytes=available_bytes,
         )
+        devices = estimate_devices(model, n_ctx, type_k, type_v, placement, gpus, flash_attn=flash_attn,
+                                   compact_window=compact_window, available_ram=available_bytes)
+        return replace(base, devices=devices), placement
+
+    n_gpu_layers, gpu_warnings = resolve_gpu_layers(config.gpu_layers, model.n_layer, bool(gpus),
+                                                    lambda n: placed(n)[0].fits)
+    warnings.extend(gpu_warnings)
+    estimate, placement = placed(n_gpu_layers)
+    if not estimate.fits:
+        raise InsufficientMemoryError(_does_not_fit(estimate, n_ctx, type_k, type_v), estimate)
     return ResolvedConfig(
         config=config,
         model=model,
@@ -160,6 +212,8 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int) -> Resol
         flash_attn=flash_attn,
         compact_window=compact_window,
         estimate=estimate,
+        placement=placement,
+        gpus=gpus,
         warnings=tuple(warnings),
         beyond_trained_warning=beyond_trained,
     )

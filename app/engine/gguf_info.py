@@ -60,6 +60,7 @@ class ModelInfo:
     has_weights: bool
     cache_layout_exact: bool  # False where llama.cpp keeps a cache this app does not model
     cache_layout_note: str
+    weights: LayerWeights  # tensor bytes per part, for placing them on devices
 
     @property
     def has_chat_template(self) -> bool:
@@ -84,6 +85,36 @@ class ModelInfo:
 
     def n_embd_v_gqa(self, layer: int) -> int:
         return self.n_head_kv[layer] * self.head_dim_v
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """The tensor bytes of each part llama.cpp places on a device of its own (llama-model.cpp,
+    load_tensors): the input layer (always the CPU), each repeating layer, and the output layer."""
+
+    input_bytes: int
+    layer_bytes: tuple[int, ...]
+    output_bytes: int
+    tied_output_bytes: int  # no output matrix: llama.cpp copies the token embedding to the output's device
+
+
+def _layer_weights(tensors, n_layer: int) -> LayerWeights:
+    layers = [0] * n_layer
+    input_bytes = output_bytes = embedding = 0
+    has_output = False
+    for t in tensors:
+        head, _, rest = t.name.partition(".")
+        index, _, _ = rest.partition(".")
+        if head == "blk" and index.isdigit() and int(index) < n_layer:
+            layers[int(index)] += t.n_bytes
+        elif head in ("output", "output_norm"):
+            output_bytes += t.n_bytes
+            has_output = has_output or t.name == "output.weight"
+        else:
+            input_bytes += t.n_bytes
+            if t.name == "token_embd.weight":
+                embedding = t.n_bytes
+    return LayerWeights(input_bytes, tuple(layers), output_bytes, 0 if has_output else embedding)
 
 
 def _swa_layers(fields: HeaderFields, arch: str, n_layer: int, window: int) -> tuple[bool, ...]:
@@ -180,6 +211,7 @@ def model_info_from_header(path: str, header: GgufHeader) -> ModelInfo:
         has_weights=bool(header.tensors),
         cache_layout_exact=not notes,
         cache_layout_note=translate("ModelFile", "; ").join(notes),
+        weights=_layer_weights(header.tensors, n_layer),
     )
 
 

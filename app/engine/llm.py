@@ -29,9 +29,12 @@ from app.engine import llama_log
 from app.engine.allocation import (
     AllocationMismatch,
     StateFormatError,
+    device_allocations,
+    kv_by_device,
     kv_from_report,
     measure_kv,
     parse_allocation_report,
+    parse_device_report,
     parse_sequence_state,
 )
 from app.engine.chat_template import templates_left_uncompiled
@@ -77,6 +80,7 @@ class ChatEngine:
         self._report: LoadReport | None = None
         self._abort_event: threading.Event | None = None
         self._allocation_log = ""  # llama.cpp's words while the current model was created
+        self._allocation_lines: list[tuple[int, str]] = []
         # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
         # and calling into Python that often would slow every generated token.
         self._abort_callback = llama_c.ggml_abort_callback(self._should_abort)
@@ -122,7 +126,11 @@ class ChatEngine:
                     type_v=resolved.type_v.ggml_id,
                     flash_attn=resolved.flash_attn,
                     swa_full=not resolved.compact_window,
-                    n_gpu_layers=0,
+                    n_gpu_layers=resolved.placement.n_gpu_layers,
+                    split_mode=llama_c.LLAMA_SPLIT_MODE_NONE if resolved.config.split_mode == "none"
+                    else llama_c.LLAMA_SPLIT_MODE_LAYER,
+                    main_gpu=resolved.config.main_gpu,
+                    offload_kqv=resolved.config.kv_offload,
                     verbose=True,
                 )
             except Exception as exc:  # ValueError from llama.cpp, or anything the wrapper raises
@@ -141,15 +149,22 @@ class ChatEngine:
             raise error
         llm.verbose = False
         self._allocation_log = log.text()
+        self._allocation_lines = log.lines
         return llm
 
     def _adopt(self, llm: Llama, resolved: ResolvedConfig, started: float) -> LoadReport:
         allocation = parse_allocation_report(self._allocation_log)
+        placed = parse_device_report(self._allocation_lines)
         try:
-            kv, exact = self._measure_kv(llm, allocation), True
+            rows = self._cache_rows(llm, allocation)
+            kv, exact = measure_kv(allocation, rows), True
+            kv_devices = kv_by_device(allocation, rows, placed)
         except (StateFormatError, AllocationMismatch) as exc:
             _log.warning("KV bytes taken from llama.cpp's rounded report: %s", exc)
             kv, exact = kv_from_report(allocation), False
+            k_share = kv.k_bytes / kv.total if kv.total else 0.5
+            kv_mib = {d: placed.mib("KV", d) * MIB for d in placed.devices}
+            kv_devices = {d: (round(b * k_share), round(b * (1 - k_share))) for d, b in kv_mib.items()}
         prompts = PromptBuilder(llm, resolved.model)
         self._llm = llm
         self._resolved = resolved
@@ -172,10 +187,12 @@ class ChatEngine:
             chat_template=prompts.has_chat_template,
             chat_template_problem=prompts.template_problem,
             warnings=resolved.warnings,
+            devices=device_allocations(placed, kv_devices, resolved.gpus),
+            offloaded_layers=sum(d != "CPU" for d in placed.layer_devices),
         )
         return self._report
 
-    def _measure_kv(self, llm: Llama, allocation):
+    def _cache_rows(self, llm: Llama, allocation):
         """Evaluate one token so llama.cpp serializes every cache's row sizes, then forget it."""
         token = llm.token_bos() if llm.token_bos() >= 0 else 0
         llm.eval([token])
@@ -184,8 +201,7 @@ class ChatEngine:
         written = llama_c.llama_state_seq_get_data(llm.ctx, blob, size, 0)
         llm.reset()
         llama_c.llama_memory_clear(llama_c.llama_get_memory(llm.ctx), False)
-        rows = parse_sequence_state(bytes(blob)[:written], len(allocation.caches))
-        return measure_kv(allocation, rows)
+        return parse_sequence_state(bytes(blob)[:written], len(allocation.caches))
 
     def unload(self) -> None:
         if self._llm is None:

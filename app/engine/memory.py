@@ -9,11 +9,16 @@ estimate (llama.cpp sizes it from its graph); after loading, the measured values
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.engine.errors import KvConfigError
 from app.engine.gguf_info import ModelInfo
 from app.engine.kvtypes import CACHE_TYPES, F16, KvCacheType
+
+if TYPE_CHECKING:
+    from app.engine.device_estimate import DeviceEstimate
 
 CTX_PAD = 256  # llama.cpp rounds n_ctx (and the window cache) up to this many cells
 N_UBATCH = 512  # micro-batch the engine loads with; sizes the window cache and compute buffer
@@ -71,6 +76,29 @@ def window_cells(info: ModelInfo, n_ctx: int, compact_window: bool) -> int:
     return pad_ctx(min(kv_size, info.sliding_window + N_UBATCH))
 
 
+def layer_row_bytes(
+    info: ModelInfo, type_k: KvCacheType, type_v: KvCacheType, *, flash_attn: bool
+) -> tuple[tuple[int, int], ...]:
+    """Per layer, the bytes of one cell's K row and V row."""
+    # Without flash attention V is stored transposed, every layer padded to the widest one.
+    v_width_max = max(info.n_embd_v_gqa(il) for il in range(info.n_layer))
+    return tuple(
+        (type_k.row_bytes(info.n_embd_k_gqa(il)),
+         type_v.row_bytes(info.n_embd_v_gqa(il) if flash_attn else v_width_max))
+        for il in range(info.n_layer)
+    )
+
+
+def _layer_cells(info: ModelInfo, n_ctx: int, compact_window: bool) -> tuple[tuple[str, int], ...]:
+    """Per layer, the cache it lives in ("full" or "window") and that cache's cells."""
+    full = pad_ctx(n_ctx)
+    window = window_cells(info, n_ctx, compact_window)
+    return tuple(
+        ("window", window) if info.swa_layers[il] and info.has_sliding_window else ("full", full)
+        for il in range(info.n_layer)
+    )
+
+
 def kv_cache_bytes(
     info: ModelInfo,
     n_ctx: int,
@@ -81,22 +109,36 @@ def kv_cache_bytes(
     compact_window: bool = False,
 ) -> KvBytes:
     """Bytes llama.cpp allocates for the KV cache of this model at this context."""
-    kv_size = pad_ctx(n_ctx)
-    # Without flash attention V is stored transposed, every layer padded to the widest one.
-    v_width_max = max(info.n_embd_v_gqa(il) for il in range(info.n_layer))
-    groups: dict[str, list[int]] = {"full": [], "window": []}
-    for il in range(info.n_layer):
-        groups["window" if info.swa_layers[il] and info.has_sliding_window else "full"].append(il)
-
+    rows = layer_row_bytes(info, type_k, type_v, flash_attn=flash_attn)
     caches = []
-    for kind, layers in groups.items():
+    for kind in ("full", "window"):
+        layers = [(il, cells) for il, (k, cells) in enumerate(_layer_cells(info, n_ctx, compact_window)) if k == kind]
         if not layers:
             continue
-        cells = kv_size if kind == "full" else window_cells(info, n_ctx, compact_window)
-        k_row = sum(type_k.row_bytes(info.n_embd_k_gqa(il)) for il in layers)
-        v_row = sum(type_v.row_bytes(info.n_embd_v_gqa(il) if flash_attn else v_width_max) for il in layers)
-        caches.append(CacheBytes(kind, cells, len(layers), k_row * cells, v_row * cells))
+        cells = layers[0][1]
+        k_bytes = cells * sum(rows[il][0] for il, _ in layers)
+        v_bytes = cells * sum(rows[il][1] for il, _ in layers)
+        caches.append(CacheBytes(kind, cells, len(layers), k_bytes, v_bytes))
     return KvBytes(tuple(caches))
+
+
+def kv_bytes_by_device(
+    info: ModelInfo,
+    n_ctx: int,
+    type_k: KvCacheType,
+    type_v: KvCacheType,
+    kv_devices: tuple[str, ...],
+    *,
+    flash_attn: bool,
+    compact_window: bool = False,
+) -> dict[str, tuple[int, int]]:
+    """(K bytes, V bytes) on each device, given the device of each layer's cache."""
+    rows = layer_row_bytes(info, type_k, type_v, flash_attn=flash_attn)
+    by_device: dict[str, tuple[int, int]] = {}
+    for il, (_, cells) in enumerate(_layer_cells(info, n_ctx, compact_window)):
+        k, v = by_device.get(kv_devices[il], (0, 0))
+        by_device[kv_devices[il]] = (k + cells * rows[il][0], v + cells * rows[il][1])
+    return by_device
 
 
 def compute_buffer_estimate(info: ModelInfo, n_ctx: int, *, flash_attn: bool) -> int:
@@ -133,6 +175,7 @@ class MemoryEstimate:
     output_bytes: int
     available_bytes: int
     kv_exact: bool
+    devices: tuple[DeviceEstimate, ...] = ()  # per device, the CPU's RAM first (empty: not placed yet)
 
     @property
     def k_bytes(self) -> int:
@@ -164,7 +207,13 @@ class MemoryEstimate:
 
     @property
     def fits(self) -> bool:
+        if self.devices:
+            return all(d.fits for d in self.devices)
         return self.total_bytes + HEADROOM_BYTES <= self.available_bytes
+
+    @property
+    def gpu_devices(self) -> tuple[DeviceEstimate, ...]:
+        return tuple(d for d in self.devices if d.is_gpu)
 
 
 def estimate_memory(
@@ -211,14 +260,18 @@ def largest_fitting_context(
     flash_attn: bool,
     compact_window: bool,
     available_bytes: int,
+    fits: Callable[[int], bool] | None = None,
 ) -> int:
-    """The longest context (a multiple of 256, at most MAX_CTX) that fits; 0 if none does."""
+    """The longest context (a multiple of 256, at most MAX_CTX) that fits; 0 if none does.
+    `fits(n_ctx)` replaces the RAM-only test (the planner's per-device one)."""
 
-    def fits(n_ctx: int) -> bool:
+    def fits_in_ram(n_ctx: int) -> bool:
         return estimate_memory(
             info, n_ctx, type_k, type_v,
             flash_attn=flash_attn, compact_window=compact_window, available_bytes=available_bytes,
         ).fits
+
+    fits = fits or fits_in_ram
 
     lo, hi = 0, MAX_CTX // CTX_PAD  # in units of CTX_PAD
     if not fits(CTX_PAD):
@@ -243,7 +296,8 @@ class TypeCapacity:
 
 
 def capacity_table(
-    info: ModelInfo, n_ctx: int, *, compact_window: bool, available_bytes: int
+    info: ModelInfo, n_ctx: int, *, compact_window: bool, available_bytes: int,
+    fits_for: Callable[[KvCacheType, bool], Callable[[int], bool]] | None = None,
 ) -> tuple[TypeCapacity, ...]:
     """All nine types that can hold this model's rows, each as a K=V pair with the flash-attention
     setting "auto" picks (a quantized type whose blocks do not divide a head is left out)."""
@@ -260,7 +314,8 @@ def capacity_table(
                 flash_attn=fa,
                 kv_bytes=kv_bytes,
                 largest_ctx=largest_fitting_context(
-                    info, t, t, flash_attn=fa, compact_window=compact_window, available_bytes=available_bytes
+                    info, t, t, flash_attn=fa, compact_window=compact_window, available_bytes=available_bytes,
+                    fits=fits_for(t, fa) if fits_for else None,
                 ),
             )
         )

@@ -6,18 +6,27 @@ nine cache types, warnings, and -- if the choice cannot work -- the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psutil
 
 from app.engine.config import DEFAULT_N_CTX, LoadConfig, ResolvedConfig, resolve
+from app.engine.device_estimate import estimate_devices
+from app.engine.devices import Device, gpu_offload_supported, list_devices, offload_devices
 from app.engine.errors import EngineError, InsufficientMemoryError
 from app.engine.gguf_info import ModelInfo, read_model_info
+from app.engine.kvtypes import KvCacheType
 from app.engine.memory import MAX_CTX, MemoryEstimate, TypeCapacity, capacity_table
+from app.engine.placement import CPU
 
 
 def available_memory() -> int:
     return psutil.virtual_memory().available
+
+
+def available_gpus() -> tuple[Device, ...]:
+    """The GPUs llama.cpp would offload to now, with their free memory; none in a CPU-only build."""
+    return offload_devices(list_devices()) if gpu_offload_supported() else ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class LoadPlan:
     capacity: tuple[TypeCapacity, ...] = field(default=())
     available_bytes: int = 0
     error: EngineError | None = None
+    gpus: tuple[Device, ...] = ()  # the GPUs this build found, whatever the settings
 
     @property
     def ok(self) -> bool:
@@ -39,22 +49,41 @@ class LoadPlan:
         return self.resolved.warnings if self.resolved else ()
 
 
-def plan_load(config: LoadConfig, *, reclaimable_bytes: int = 0, available_bytes: int | None = None) -> LoadPlan:
-    """Plan a load. `reclaimable_bytes` is what unloading the current model would free."""
+def _fits_on_devices(resolved: ResolvedConfig, available: int):
+    """For the capacity table: does a K = V type fit every device at a context, layers placed as planned."""
+    def fits_for(t: KvCacheType, flash_attn: bool):
+        def fits(n_ctx: int) -> bool:
+            return all(d.fits for d in estimate_devices(
+                resolved.model, n_ctx, t, t, resolved.placement, resolved.gpus, flash_attn=flash_attn,
+                compact_window=resolved.compact_window, available_ram=available))
+        return fits
+    return fits_for
+
+
+def plan_load(config: LoadConfig, *, reclaimable_bytes: int = 0, available_bytes: int | None = None,
+              gpus: tuple[Device, ...] | None = None, reclaimable_gpu_bytes: dict[str, int] | None = None) -> LoadPlan:
+    """Plan a load. `reclaimable_bytes` (RAM) and `reclaimable_gpu_bytes` (per GPU) are what
+    unloading the current model would free."""
     available = (available_memory() if available_bytes is None else available_bytes) + reclaimable_bytes
+    gpus = available_gpus() if gpus is None else gpus
+    if reclaimable_gpu_bytes:
+        gpus = tuple(replace(d, free_bytes=d.free_bytes + reclaimable_gpu_bytes.get(d.name, 0)) for d in gpus)
     try:
         model = read_model_info(config.model_path)
     except EngineError as exc:
-        return LoadPlan(config, available_bytes=available, error=exc)
+        return LoadPlan(config, available_bytes=available, error=exc, gpus=gpus)
     compact = config.compact_window and model.has_sliding_window
     # The table is priced at the asked-for length, or the default one while that is invalid.
     valid_ctx = isinstance(config.n_ctx, int) and 0 < config.n_ctx <= MAX_CTX
     table_ctx = config.n_ctx if valid_ctx else DEFAULT_N_CTX
     capacity = capacity_table(model, table_ctx, compact_window=compact, available_bytes=available)
     try:
-        resolved = resolve(config, model, available)
+        resolved = resolve(config, model, available, gpus)
+        if resolved.placement.offloaded_layers or resolved.placement.output_device != CPU:
+            capacity = capacity_table(model, table_ctx, compact_window=compact, available_bytes=available,
+                                      fits_for=_fits_on_devices(resolved, available))
     except InsufficientMemoryError as exc:
-        return LoadPlan(config, model, None, exc.estimate, capacity, available, exc)
+        return LoadPlan(config, model, None, exc.estimate, capacity, available, exc, gpus)
     except EngineError as exc:
-        return LoadPlan(config, model, None, None, capacity, available, exc)
-    return LoadPlan(config, model, resolved, resolved.estimate, capacity, available)
+        return LoadPlan(config, model, None, None, capacity, available, exc, gpus)
+    return LoadPlan(config, model, resolved, resolved.estimate, capacity, available, gpus=gpus)

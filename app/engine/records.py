@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.engine.allocation import DeviceAllocation
 from app.engine.config import LoadConfig
 from app.engine.gguf_info import ModelInfo
 from app.engine.memory import KvBytes, MemoryEstimate
@@ -88,6 +89,12 @@ class LoadReport:
     chat_template: bool
     chat_template_problem: str = ""  # why the model's chat template cannot be used ("" when it can or has none)
     warnings: tuple[str, ...] = field(default=())
+    devices: tuple[DeviceAllocation, ...] = ()  # per device, the CPU's RAM first
+    offloaded_layers: int = 0  # repeating layers llama.cpp put on a GPU
+
+    @property
+    def gpu_devices(self) -> tuple[DeviceAllocation, ...]:
+        return tuple(d for d in self.devices if d.is_gpu)
 
     @property
     def f16_kv_bytes(self) -> int:

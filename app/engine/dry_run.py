@@ -1,0 +1,82 @@
+"""A dry run of llama.cpp's own allocator: what a load would put on each device, allocating nothing.
+
+llama.cpp simulates a load when the model parameter `no_alloc` is set (common/fit.cpp does this
+to fit models to devices). The parameters are fit.cpp's: `no_alloc = true` and no memory mapping
+(`load_mode = NONE`; with mmap llama.cpp aborts on `GGML_ASSERT(!ml.no_alloc)`). The model and
+context are then created as for a real load, and llama.cpp's report says, per device, which
+layers and which KV layers went there and how large each compute buffer is. Its weight and KV
+buffers are empty placeholders in this mode, so their sizes come from the layer placement.
+
+This is the truth for compute buffers and placement; the formulas of memory.py and
+device_estimate.py are the instant path the panel uses, and tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import llama_cpp.llama_cpp as llama_c
+
+from app.engine import llama_log
+from app.engine.allocation import DeviceReport, parse_device_report
+from app.engine.config import ResolvedConfig
+from app.engine.errors import ModelLoadError
+from app.engine.i18n import translate
+from app.engine.memory import N_UBATCH
+
+_backend_ready = False
+
+
+def _init_backend() -> None:
+    global _backend_ready
+    if not _backend_ready:
+        with llama_log.capture(), contextlib.redirect_stderr(io.StringIO()):
+            llama_c.llama_backend_init()
+        _backend_ready = True
+
+
+def model_params(resolved: ResolvedConfig):
+    """The llama.cpp model parameters a load of `resolved` uses (the dry run and the real load)."""
+    params = llama_c.llama_model_default_params()
+    params.n_gpu_layers = resolved.placement.n_gpu_layers
+    params.split_mode = llama_c.LLAMA_SPLIT_MODE_NONE if resolved.config.split_mode == "none" \
+        else llama_c.LLAMA_SPLIT_MODE_LAYER
+    params.main_gpu = resolved.config.main_gpu
+    return params
+
+
+def dry_run(resolved: ResolvedConfig, n_threads: int = 1) -> DeviceReport:
+    """What llama.cpp would allocate for `resolved`, per device. Takes a fraction of a second:
+    the model's metadata is read, its weights are not."""
+    _init_backend()
+    params = model_params(resolved)
+    params.no_alloc = True
+    params.load_mode = llama_c.LLAMA_LOAD_MODE_NONE
+    model = ctx = None
+    with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()):
+        try:
+            model = llama_c.llama_model_load_from_file(resolved.model.path.encode(), params)
+            if model:
+                cparams = llama_c.llama_context_default_params()
+                cparams.n_ctx = resolved.n_ctx
+                cparams.n_batch = N_UBATCH
+                cparams.n_ubatch = N_UBATCH
+                cparams.n_threads = cparams.n_threads_batch = n_threads
+                cparams.type_k = resolved.type_k.ggml_id
+                cparams.type_v = resolved.type_v.ggml_id
+                cparams.flash_attn_type = llama_c.LLAMA_FLASH_ATTN_TYPE_ENABLED if resolved.flash_attn \
+                    else llama_c.LLAMA_FLASH_ATTN_TYPE_DISABLED
+                cparams.offload_kqv = resolved.config.kv_offload
+                cparams.swa_full = not resolved.compact_window
+                ctx = llama_c.llama_init_from_model(model, cparams)
+        finally:
+            if ctx:
+                llama_c.llama_free(ctx)
+            if model:
+                llama_c.llama_model_free(model)
+    if not model or not ctx:
+        problems = "\n".join(log.at_least(llama_log.ERROR))
+        raise ModelLoadError(translate("DryRun", "llama.cpp's dry run of this load failed: {error}").format(
+            error=problems or translate("DryRun", "it gave no reason")))
+    return parse_device_report(log.lines)

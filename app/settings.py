@@ -15,15 +15,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from app.engine.config import DEFAULT_N_CTX, FLASH_ATTN_MODES, LoadConfig
+from app.engine.gguf_limits import LLAMA_MAX_LAYERS
+from app.engine.gpu_layers import GPU_LAYER_CHOICES
 from app.engine.history_fit import DROP_OLDEST, OVERFLOW_POLICIES
 from app.engine.i18n import translate
 from app.engine.kvtypes import cache_type_names
 from app.engine.memory import MAX_CTX
+from app.engine.placement import SPLIT_MODES
 from app.record_fields import short_repr, text_problem
 
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a conversation number beyond it names none
 
 MAX_RECENT_MODELS = 8
+MAX_LAYERS = LLAMA_MAX_LAYERS + 1  # every layer and the output layer
+MAX_GPUS = 16  # llama.cpp's LLAMA_MAX_DEVICES
 THEMES = ("system", "light", "dark")
 LANGUAGE_SETTINGS = ("system", "en", "zh_CN")
 
@@ -35,13 +40,21 @@ class ModelSettings:
     type_v: str = "f16"
     flash_attn: str = "auto"
     compact_window: bool = False
+    gpu_layers: str = "auto"  # "auto", "all", "none", or a layer count written as digits
+    kv_offload: bool = True
+    split_mode: str = "layer"
+    main_gpu: int = 0
 
     def load_config(self, model_path: str) -> LoadConfig:
-        return LoadConfig(model_path, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.compact_window)
+        gpu_layers = int(self.gpu_layers) if self.gpu_layers.isdigit() else self.gpu_layers
+        return LoadConfig(model_path, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.compact_window,
+                          gpu_layers=gpu_layers, kv_offload=self.kv_offload, split_mode=self.split_mode,
+                          main_gpu=self.main_gpu)
 
     @classmethod
     def from_config(cls, config: LoadConfig) -> ModelSettings:
-        return cls(config.n_ctx, config.type_k, config.type_v, config.flash_attn, config.compact_window)
+        return cls(config.n_ctx, config.type_k, config.type_v, config.flash_attn, config.compact_window,
+                   str(config.gpu_layers), config.kv_offload, config.split_mode, config.main_gpu)
 
 
 @dataclass
@@ -105,6 +118,14 @@ def _model_settings(path: str, raw) -> ModelSettings:
     if settings.flash_attn not in FLASH_ATTN_MODES:
         raise ValueError(translate("Settings", "flash_attn is not one of {values}").format(
             values=", ".join(FLASH_ATTN_MODES)))
+    layers = settings.gpu_layers
+    if layers not in GPU_LAYER_CHOICES and not (layers.isascii() and layers.isdigit() and int(layers) <= MAX_LAYERS):
+        raise ValueError(translate("Settings", "gpu_layers is not auto, all, none or a number of layers"))
+    if settings.split_mode not in SPLIT_MODES:
+        raise ValueError(translate("Settings", "split_mode is not one of {values}").format(
+            values=", ".join(SPLIT_MODES)))
+    if not 0 <= settings.main_gpu <= MAX_GPUS:
+        raise ValueError(translate("Settings", "main_gpu is not between 0 and {max}").format(max=MAX_GPUS))
     return settings
 
 

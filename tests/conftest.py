@@ -33,6 +33,23 @@ def gemma_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def gpus():
+    """The GPUs this llama.cpp build offloads to. GPU tests run where there is one (CI runs them in
+    a Vulkan build on Mesa's software device, lavapipe, with GGML_VK_VISIBLE_DEVICES=0) and are
+    skipped elsewhere -- unless KVCHAT_REQUIRE_GPU=1, where a missing GPU fails them, so that run
+    cannot pass by skipping."""
+    from app.engine.planner import available_gpus
+
+    found = available_gpus()
+    if not found:
+        message = "this llama.cpp build has no GPU backend, or it found no device"
+        if os.environ.get("KVCHAT_REQUIRE_GPU") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
 def llama_cpp_server(starter_model, tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server on loopback: the starter model, q8_0 K / q4_0 V cache."""
     from tests.llama_server import llama_cpp_server as server

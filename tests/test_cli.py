@@ -29,6 +29,34 @@ def test_plan_prints_bytes_mib_and_all_nine_types(starter_model):
         assert f"\n  {name} " in out
 
 
+def test_plan_with_gpu_options_places_everything_on_the_cpu_without_a_gpu(starter_model):
+    from app.engine.planner import available_gpus
+
+    if available_gpus():
+        pytest.skip("this build has a GPU: tests/gpu covers it")
+    result, data = kvchat("plan", str(starter_model), "--gpu-layers", "all", "--kv-in-ram", "--split-mode", "none",
+                          "--json", json_out=True)
+    assert result.returncode == 0, result.stderr
+    assert data["gpus"] == [] and data["gpu_layers"] == 0
+    assert [d["device"] for d in data["devices"]] == ["CPU"]
+    assert any("no GPU" in w for w in data["warnings"])
+    result, _ = kvchat("plan", str(starter_model), "--gpu-layers", "1000")
+    assert result.returncode == 2 and "GPU layers must be between 0 and 31" in result.stdout
+    result, _ = kvchat("plan", str(starter_model), "--gpu-layers", "many")
+    assert result.returncode == 2 and "auto, all, none or a number" in result.stderr
+
+
+def test_plan_dry_run_agrees_with_the_plan(starter_model):
+    """llama.cpp's own allocator, run without allocating, places every layer where the plan does."""
+    result, data = kvchat("plan", str(starter_model), "--type-k", "q8_0", "--type-v", "q4_0", "--dry-run", "--json",
+                          json_out=True)
+    assert result.returncode == 0, result.stderr
+    assert data["dry_run"]["same_placement"]
+    cpu = data["dry_run"]["devices"][0]
+    assert cpu["device"] == "CPU" and cpu["kv_bytes_placed"] == cpu["kv_bytes_estimate"] > 0
+    assert cpu["compute_bytes_dry_run"] > 0
+
+
 def test_plan_json_for_the_starter_model_by_default():
     result, data = kvchat("plan", "--ctx", "2048", "--json", json_out=True)
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,13 @@
-"""The packaging files agree with the app: one reverse-DNS id everywhere, a valid .desktop file."""
+"""The packaging files agree with the app: one reverse-DNS id everywhere, a valid .desktop file,
+and the GPU variants are built, bundled and named as the README says."""
 
 import configparser
+import os
+import re
 import shutil
 import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -40,3 +45,72 @@ def test_the_icons_exist_in_every_format_the_installers_use():
     icons = ROOT / "resources" / "icons"
     for name in ("kvchat.svg", "kvchat-256.png", "kvchat-512.png", "kvchat.ico", "kvchat.icns"):
         assert (icons / name).stat().st_size > 1000, name
+
+
+BUILD_SH = ROOT / "packaging" / "linux" / "build.sh"
+
+
+def build_names(*args: str) -> list[str]:
+    result = subprocess.run(["bash", str(BUILD_SH), "--names", *args], capture_output=True, text=True,
+                            env={"PATH": os.environ["PATH"], "PYTHON": sys.executable}, check=True)
+    return result.stdout.split()
+
+
+def test_the_cpu_build_keeps_its_output_names():  # .ci/run and the README use them
+    from app import __version__
+
+    deb, tarball = build_names()
+    assert re.fullmatch(rf"build/kvchat_{re.escape(__version__)}_[a-z0-9]+\.deb", deb)
+    assert re.fullmatch(rf"build/kvchat-{re.escape(__version__)}-linux-[a-z0-9_]+\.tar\.gz", tarball)
+    assert build_names("cpu") == [deb, tarball]
+
+
+def test_a_gpu_build_is_named_by_its_variant():
+    deb, tarball = build_names()
+    vk_deb, vk_tarball = build_names("vulkan")
+    assert vk_deb == deb.replace("build/kvchat_", "build/kvchat-vulkan_")
+    assert vk_tarball == tarball.replace(".tar.gz", "-vulkan.tar.gz")
+
+
+def test_a_variant_name_that_is_not_a_word_is_refused():
+    result = subprocess.run(["bash", str(BUILD_SH), "../x"], capture_output=True, text=True)
+    assert result.returncode == 2 and "variant" in result.stderr
+
+
+def test_the_workflow_builds_the_gpu_variants():
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "build.yml").read_text())
+    job = workflow["jobs"]["build"]
+    variants = {(m["os"].split("-")[0], m["variant"]): m for m in job["strategy"]["matrix"]["include"]}
+    assert set(variants) == {("ubuntu", "cpu"), ("ubuntu", "vulkan"), ("ubuntu", "cuda"),
+                             ("windows", "cpu"), ("windows", "vulkan"), ("macos", "metal")}
+    flags = {"cpu": "", "metal": "", "vulkan": "-DGGML_VULKAN=on", "cuda": "-DGGML_CUDA=on"}
+    for (_, variant), m in variants.items():
+        assert flags[variant] in m["cmake"]
+        assert m["suffix"] == ("" if variant in ("cpu", "metal") else f"-{variant}")
+    assert "${{ matrix.suffix }}" in job["steps"][-1]["with"]["name"]
+    linux = next(s for s in job["steps"] if s.get("name", "").startswith("Linux bundle"))
+    assert 'packaging/linux/build.sh "${{ matrix.variant }}"' in linux["run"]
+
+
+def test_the_bundle_leaves_the_vulkan_loader_to_the_system():
+    spec = (ROOT / "packaging" / "kvchat.spec").read_text()
+    assert '"/libvulkan.so"' in spec and '"/vulkan-1.dll"' in spec
+
+
+def test_the_hook_collects_every_backend_library(monkeypatch, tmp_path):
+    """Whatever backend the wheel was built with, its library goes to llama_cpp/lib."""
+    libs = ["libllama.so", "libggml.so", "libggml-base.so", "libggml-cpu.so", "libggml-vulkan.so",
+            "libggml-cuda.so", "libggml-metal.dylib", "ggml-vulkan.dll"]
+    logged = []
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_dynamic_libs = lambda package: [(f"/site/{package}/lib/{name}", f"{package}/lib") for name in libs]
+    hooks.collect_data_files = lambda package, excludes=(): []
+    hooks.logger = types.SimpleNamespace(info=lambda message, *args: logged.append(message % args))
+    for name in ("PyInstaller", "PyInstaller.utils"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    hook: dict = {}
+    exec((ROOT / "packaging" / "hooks" / "hook-llama_cpp.py").read_text(), hook)
+    assert [dest for _, dest in hook["binaries"]] == ["llama_cpp/lib"] * len(libs)
+    assert logged == ["llama_cpp: bundling the ggml backends cpu, cuda, metal, vulkan"]

@@ -73,6 +73,29 @@ def test_settings_round_trip_per_model(tmp_path):
     assert loaded.for_model("/m/unknown.gguf").type_k == "f16"
 
 
+def test_gpu_settings_are_remembered_per_model(tmp_path):
+    path = tmp_path / "settings.json"
+    settings = Settings()
+    settings.remember_load(LoadConfig("/m/a.gguf", gpu_layers=17, kv_offload=False, split_mode="none"))
+    settings.remember_load(LoadConfig("/m/b.gguf", gpu_layers="all"))
+    save_settings(settings, path)
+    loaded = load_settings(path)
+    a = loaded.for_model("/m/a.gguf").load_config("/m/a.gguf")
+    assert (a.gpu_layers, a.kv_offload, a.split_mode) == (17, False, "none")
+    assert loaded.for_model("/m/b.gguf").load_config("/m/b.gguf").gpu_layers == "all"
+    assert loaded.for_model("/m/new.gguf").load_config("/m/new.gguf").gpu_layers == "auto"
+
+
+@pytest.mark.parametrize("model", [{"gpu_layers": 12}, {"gpu_layers": "lots"}, {"gpu_layers": "99999"},
+                                   {"gpu_layers": "-3"}, {"kv_offload": "yes"}, {"split_mode": "rows"},
+                                   {"main_gpu": -1}, {"main_gpu": 10**6}])
+def test_impossible_gpu_settings_are_refused_as_a_whole(tmp_path, model):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"models": {"/m/a.gguf": model}}))
+    settings = load_settings(path)
+    assert settings == Settings() and "defaults are used" in settings.recovered_from
+
+
 def test_look_language_and_server_are_remembered(tmp_path):
     path = tmp_path / "settings.json"
     save_settings(Settings(theme="dark", language="zh_CN", remote_url="http://10.0.0.2:8080"), path)

@@ -99,7 +99,7 @@ def _check_block_fit(kind: str, t: KvCacheType, head_dim: int) -> None:
         ).format(kind=kind, type=t.name, block=t.block_elements, head_dim=head_dim))
 
 
-def _does_not_fit(estimate: MemoryEstimate, n_ctx: int, type_k: KvCacheType, type_v: KvCacheType) -> str:
+def does_not_fit(estimate: MemoryEstimate, n_ctx: int, type_k: KvCacheType, type_v: KvCacheType) -> str:
     short = next(d for d in estimate.devices if not d.fits)
     if not short.is_gpu:
         return translate(
@@ -202,7 +202,7 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
     warnings.extend(gpu_warnings)
     estimate, placement = placed(n_gpu_layers)
     if not estimate.fits:
-        raise InsufficientMemoryError(_does_not_fit(estimate, n_ctx, type_k, type_v), estimate)
+        raise InsufficientMemoryError(does_not_fit(estimate, n_ctx, type_k, type_v), estimate)
     return ResolvedConfig(
         config=config,
         model=model,

@@ -45,6 +45,8 @@ def _ggml() -> ctypes.CDLL:
         ("ggml_backend_dev_type", ctypes.c_int, [p]),
         ("ggml_backend_dev_backend_reg", p, [p]),
         ("ggml_backend_reg_name", ctypes.c_char_p, [p]),
+        ("ggml_backend_reg_by_name", p, [ctypes.c_char_p]),
+        ("ggml_backend_reg_get_proc_address", p, [p, ctypes.c_char_p]),
     ):
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
@@ -101,3 +103,30 @@ def device_memory(name: str) -> tuple[int, int] | None:
         if _text(lib.ggml_backend_dev_name(handle)) == name:
             return _memory(lib, handle)
     return None
+
+
+class _Feature(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_char_p)]
+
+
+def backend_features(backend: str) -> dict[str, str]:
+    """What a backend says it was built with (ggml_backend_get_features): for CUDA, "FA_QUANTS"
+    names the K/V pairs that have flash-attention kernels ("all", or "q4_0-q4_0,q8_0-q8_0,...")."""
+    lib = _ggml()
+    reg = lib.ggml_backend_reg_by_name(backend.encode())
+    if not reg:
+        return {}
+    address = lib.ggml_backend_reg_get_proc_address(reg, b"ggml_backend_get_features")
+    if not address:
+        return {}
+    features = ctypes.CFUNCTYPE(ctypes.POINTER(_Feature), ctypes.c_void_p)(address)(reg)
+    found = {}
+    for i in range(256):  # the list ends with a NULL name
+        if not features or not features[i].name:
+            break
+        found[_text(features[i].name)] = _text(features[i].value)
+    return found
+
+
+def cuda_has_all_flash_attn_pairs() -> bool:
+    return backend_features("CUDA").get("FA_QUANTS", "").lower() == "all"

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import replace
 
 import llama_cpp.llama_cpp as llama_c
 
 from app.engine import llama_log
 from app.engine.allocation import DeviceReport, parse_device_report
-from app.engine.config import ResolvedConfig
-from app.engine.errors import ModelLoadError
+from app.engine.config import ResolvedConfig, does_not_fit
+from app.engine.errors import InsufficientMemoryError, ModelLoadError
 from app.engine.i18n import translate
-from app.engine.memory import N_UBATCH
+from app.engine.memory import MIB, N_UBATCH
 
 _backend_ready = False
 
@@ -80,3 +81,17 @@ def dry_run(resolved: ResolvedConfig, n_threads: int = 1) -> DeviceReport:
         raise ModelLoadError(translate("DryRun", "llama.cpp's dry run of this load failed: {error}").format(
             error=problems or translate("DryRun", "it gave no reason")))
     return parse_device_report(log.lines)
+
+
+def checked_against_dry_run(resolved: ResolvedConfig, report: DeviceReport) -> ResolvedConfig:
+    """`resolved` with each device's compute buffer as llama.cpp's dry run sized it; raises
+    InsufficientMemoryError when, so sized, a device no longer fits."""
+    devices = tuple(
+        replace(d, compute_bytes=round((report.mib("compute", d.name) + report.mib("output", d.name)) * MIB))
+        for d in resolved.estimate.devices
+    )
+    estimate = replace(resolved.estimate, devices=devices)
+    if not estimate.fits:
+        raise InsufficientMemoryError(does_not_fit(estimate, resolved.n_ctx, resolved.type_k, resolved.type_v),
+                                      estimate)
+    return replace(resolved, estimate=estimate)

@@ -46,7 +46,7 @@ def resolve_gpu_layers(value, n_layer: int, has_gpu: bool, fits: Callable[[int],
                 return n, [translate(
                     "LoadConfig", "Auto puts {n} of {total} layers on the GPU: that is what fits in its free "
                     "memory with a margin. The rest run on the CPU, which is slower.").format(
-                    n=min(n, n_layer), total=n_layer)]
+                    n=n - 1, total=n_layer)]
             return n, []
     return 0, [translate("LoadConfig", "Not even one layer fits in the GPU's free memory: every layer runs "
                                        "on the CPU.")]

@@ -19,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from app.engine.config import LoadConfig
+from app.engine.dry_run import checked_against_dry_run, dry_run
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
 from app.engine.history_fit import DROP_OLDEST, FittedPrompt
 from app.engine.i18n import translate
 from app.engine.lab import LabProgress, LabSpec
 from app.engine.lab_results import LabReport
 from app.engine.llm import ChatEngine
+from app.engine.placement import CPU
 from app.engine.planner import LoadPlan, plan_load
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
 from app.engine.sampling_check import check_sampling
@@ -100,8 +102,10 @@ class EngineHost:
         so it answers while a reply streams)."""
         self._check_open()
         reclaimable = self.reclaimable_bytes()
+        reclaimable_gpu = self.reclaimable_gpu_bytes()
         return await asyncio.get_running_loop().run_in_executor(
-            self._helper, lambda: plan_load(config, reclaimable_bytes=reclaimable)
+            self._helper, lambda: plan_load(config, reclaimable_bytes=reclaimable,
+                                            reclaimable_gpu_bytes=reclaimable_gpu)
         )
 
     async def load(self, config: LoadConfig) -> LoadReport:
@@ -221,7 +225,14 @@ class EngineHost:
         report = self._report
         if report is None:
             return 0
+        if report.devices:
+            return next((d.total_bytes for d in report.devices if not d.is_gpu), 0)
         return report.kv.total + report.compute_bytes + report.output_bytes + report.weights_bytes
+
+    def reclaimable_gpu_bytes(self) -> dict[str, int]:
+        """Per GPU, what unloading the current model would give back there."""
+        report = self._report
+        return {d.name: d.total_bytes for d in report.gpu_devices} if report else {}
 
     # -- the engine thread ------------------------------------------------------------------
 
@@ -246,10 +257,15 @@ class EngineHost:
         self._report = None
 
     def _load_on_thread(self, plan: LoadPlan) -> LoadReport:
+        resolved = plan.resolved
+        if resolved.placement.devices != (CPU,):
+            # Compute buffers on a GPU are sized by llama.cpp's own allocator before anything is
+            # freed or allocated: a load that would not fit is refused with the current model kept.
+            resolved = checked_against_dry_run(resolved, dry_run(resolved))
         previous = self._engine.report
         self._report = None
         try:
-            self._report = self._engine.load(plan.resolved)
+            self._report = self._engine.load(resolved)
         except Exception as exc:  # whatever failed, the previous model comes back if it can
             if not isinstance(exc, EngineError):
                 _log.exception("unexpected load failure")

@@ -28,6 +28,7 @@ from llama_cpp import Llama
 from app.engine import llama_log
 from app.engine.allocation import (
     AllocationMismatch,
+    DeviceReport,
     StateFormatError,
     device_allocations,
     kv_by_device,
@@ -81,6 +82,7 @@ class ChatEngine:
         self._abort_event: threading.Event | None = None
         self._allocation_log = ""  # llama.cpp's words while the current model was created
         self._allocation_lines: list[tuple[int, str]] = []
+        self._device_report: DeviceReport | None = None  # where llama.cpp put each layer and buffer
         # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
         # and calling into Python that often would slow every generated token.
         self._abort_callback = llama_c.ggml_abort_callback(self._should_abort)
@@ -91,6 +93,11 @@ class ChatEngine:
     @property
     def report(self) -> LoadReport | None:
         return self._report
+
+    @property
+    def device_report(self) -> DeviceReport | None:
+        """llama.cpp's own account of where the loaded model's layers, KV layers and buffers went."""
+        return self._device_report if self._llm is not None else None
 
     def load(self, resolved: ResolvedConfig) -> LoadReport:
         self.unload()
@@ -154,7 +161,7 @@ class ChatEngine:
 
     def _adopt(self, llm: Llama, resolved: ResolvedConfig, started: float) -> LoadReport:
         allocation = parse_allocation_report(self._allocation_log)
-        placed = parse_device_report(self._allocation_lines)
+        placed = self._device_report = parse_device_report(self._allocation_lines)
         try:
             rows = self._cache_rows(llm, allocation)
             kv, exact = measure_kv(allocation, rows), True

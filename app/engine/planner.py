@@ -38,7 +38,7 @@ class LoadPlan:
     capacity: tuple[TypeCapacity, ...] = field(default=())
     available_bytes: int = 0
     error: EngineError | None = None
-    gpus: tuple[Device, ...] = ()  # the GPUs this build found, whatever the settings
+    gpus: tuple[Device, ...] = ()  # the GPUs this build found, whatever the settings, with their free memory now
 
     @property
     def ok(self) -> bool:
@@ -65,13 +65,16 @@ def plan_load(config: LoadConfig, *, reclaimable_bytes: int = 0, available_bytes
     """Plan a load. `reclaimable_bytes` (RAM) and `reclaimable_gpu_bytes` (per GPU) are what
     unloading the current model would free."""
     available = (available_memory() if available_bytes is None else available_bytes) + reclaimable_bytes
-    gpus = available_gpus() if gpus is None else gpus
-    if reclaimable_gpu_bytes:
-        gpus = tuple(replace(d, free_bytes=d.free_bytes + reclaimable_gpu_bytes.get(d.name, 0)) for d in gpus)
+    found = available_gpus() if gpus is None else gpus
+    # What unloading frees is added to a GPU's free memory, up to its size (a device that does not
+    # track what is allocated, like a software one, already reports it free).
+    reclaim = reclaimable_gpu_bytes or {}
+    gpus = tuple(replace(d, free_bytes=min(d.free_bytes + reclaim.get(d.name, 0), d.total_bytes or 2**63))
+                 for d in found)
     try:
         model = read_model_info(config.model_path)
     except EngineError as exc:
-        return LoadPlan(config, available_bytes=available, error=exc, gpus=gpus)
+        return LoadPlan(config, available_bytes=available, error=exc, gpus=found)
     compact = config.compact_window and model.has_sliding_window
     # The table is priced at the asked-for length, or the default one while that is invalid.
     valid_ctx = isinstance(config.n_ctx, int) and 0 < config.n_ctx <= MAX_CTX
@@ -83,7 +86,7 @@ def plan_load(config: LoadConfig, *, reclaimable_bytes: int = 0, available_bytes
             capacity = capacity_table(model, table_ctx, compact_window=compact, available_bytes=available,
                                       fits_for=_fits_on_devices(resolved, available))
     except InsufficientMemoryError as exc:
-        return LoadPlan(config, model, None, exc.estimate, capacity, available, exc, gpus)
+        return LoadPlan(config, model, None, exc.estimate, capacity, available, exc, found)
     except EngineError as exc:
-        return LoadPlan(config, model, None, None, capacity, available, exc, gpus)
-    return LoadPlan(config, model, resolved, resolved.estimate, capacity, available, gpus=gpus)
+        return LoadPlan(config, model, None, None, capacity, available, exc, found)
+    return LoadPlan(config, model, resolved, resolved.estimate, capacity, available, gpus=found)

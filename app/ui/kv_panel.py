@@ -27,6 +27,7 @@ from app.engine.kvtypes import cache_type
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import LoadPlan
 from app.settings import Settings
+from app.ui.gpu_box import GpuBox
 from app.ui.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, short_tokens, shown
 from app.ui.plan_summary import PlanSummary, mib
 from app.ui.tasks import spawn
@@ -149,13 +150,16 @@ class KvPanel(QWidget):
         cform.addRow(self.window_help)
         cform.addRow(self.tr("When a chat outgrows it"), self.overflow_combo)
 
+        self.gpu_box = GpuBox()
+        self.gpu_box.sig_changed.connect(self._on_field_changed)
+
         # Kept out of the scrolling settings: the main window pins it under them, always in view.
         self.summary = PlanSummary()
         self.summary.apply_button.clicked.connect(self._on_apply_clicked)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for box in (model_box, precision_box, context_box):
+        for box in (model_box, precision_box, context_box, self.gpu_box):
             layout.addWidget(box)
         layout.addStretch(1)
 
@@ -185,6 +189,7 @@ class KvPanel(QWidget):
             type_v=self.v_combo.currentData(),
             flash_attn=self.fa_combo.currentData(),
             compact_window=self.window_check.isChecked(),
+            **self.gpu_box.values(),
         )
 
     @property
@@ -215,6 +220,7 @@ class KvPanel(QWidget):
             self.fa_combo.setCurrentIndex(max(self.fa_combo.findData(config.flash_attn), 0))
             self.window_check.setChecked(config.compact_window)
             self.ctx_spin.setValue(config.n_ctx)
+            self.gpu_box.set_values(config)
         finally:
             self._filling = False
         self._on_field_changed()
@@ -349,6 +355,7 @@ class KvPanel(QWidget):
         else:
             self.model_info.setText("")
         self._show_reach(plan)
+        self.gpu_box.show_plan(plan)
         trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
         self.ctx_note.setText(trained_note or "")
         self.ctx_note.setStyleSheet("color: #b7791f;")
@@ -363,7 +370,9 @@ class KvPanel(QWidget):
             self.reach_label.setText("")
             return
         self.reach_label.setText(
-            self.tr("Longest context that fits in memory now: {reach}").format(
+            (self.tr("Longest context that fits on the GPU and in RAM now: {reach}") if plan.resolved and
+             plan.resolved.placement.devices != ("CPU",) else
+             self.tr("Longest context that fits in memory now: {reach}")).format(
                 reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown))
         )
         self.reach_label.setToolTip("\n".join(

@@ -1,5 +1,6 @@
 """The live memory gauge: the KV cache llama.cpp allocated (K and V) against f16/f16, the
-context cells in use, and the process's memory. Every KV figure is the engine's measurement."""
+context cells in use, what sits in VRAM and what in RAM, and the process's memory. Every KV
+figure is the engine's measurement."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
+from app.engine.devices import device_memory
 from app.engine.memory import MIB
 from app.engine.records import CacheUsage, LoadReport
 
@@ -16,6 +18,7 @@ V_COLOR = QColor("#27a59a")
 F16_COLOR = QColor("#b9bec6")
 USED_COLOR = QColor("#e09a3d")
 RSS_REFRESH_MS = 250
+DEVICE_REFRESH_TICKS = 4  # a GPU's free memory is read once a second
 
 
 def mib(n: int) -> str:
@@ -77,6 +80,12 @@ class MemoryGauge(QFrame):
         self.window_label = QLabel()
         self.process_label = QLabel()
         self.process_label.setWordWrap(True)
+        self.devices_label = QLabel()  # VRAM and RAM apart, when a GPU holds part of the model
+        self.devices_label.setObjectName("devices")
+        self.devices_label.setWordWrap(True)
+        self.devices_label.setStyleSheet("font-size: 11px;")
+        self._device_free: dict[str, tuple[int, int] | None] = {}
+        self._ticks = 0
         for label in (self.kv_label, self.f16_label, self.context_label, self.window_label):
             label.setStyleSheet("font-size: 11px;")
 
@@ -103,7 +112,8 @@ class MemoryGauge(QFrame):
         grid.addWidget(self._window_row[0], row, 0)
         grid.addWidget(self.window_bar, row, 1)
         grid.addWidget(self.window_label, row + 1, 1)
-        grid.addWidget(self.process_label, row + 2, 0, 1, 2)
+        grid.addWidget(self.devices_label, row + 2, 0, 1, 2)
+        grid.addWidget(self.process_label, row + 3, 0, 1, 2)
         grid.setColumnStretch(1, 1)
 
         self._timer = QTimer(self)
@@ -122,6 +132,7 @@ class MemoryGauge(QFrame):
     def set_report(self, report: LoadReport | None) -> None:
         self._report = report
         self._usage = CacheUsage(0, report.n_ctx) if report else None
+        self._device_free = {}
         self._render()
 
     def set_usage(self, usage: CacheUsage | None) -> None:
@@ -194,8 +205,49 @@ class MemoryGauge(QFrame):
             return
         r = self._report
         parts = [self.tr("Process {size}").format(size=mib(rss))]
-        if r is not None:
+        if r is not None and not r.gpu_devices:  # with a GPU, each device's line says it
             parts.append(self.tr("weights {size}").format(size=mib(r.weights_bytes)))
             parts.append(self.tr("compute buffer {size}").format(size=mib(r.compute_bytes)))
         parts.append(self.tr("free {size:.1f} GiB").format(size=available / (1024 * MIB)))
         self.process_label.setText("  ·  ".join(parts))
+        if r is not None and r.gpu_devices and self._ticks % DEVICE_REFRESH_TICKS == 0:
+            self._device_free = {d.name: device_memory(d.name) for d in r.gpu_devices}
+        self._ticks += 1
+        self._render_devices()
+
+    def _render_devices(self) -> None:
+        """Per device, what llama.cpp allocated there, the KV saving there, and the device's free memory."""
+        r = self._report
+        self.devices_label.setVisible(bool(r and r.gpu_devices))
+        if r is None or not r.gpu_devices:
+            return
+        f16 = {d.name: d.f16_kv_bytes for d in r.estimate.devices}
+        lines = []
+        for d in r.devices:
+            if d.is_gpu:
+                place = self.tr("VRAM {name}").format(name=d.name)
+                free = self._device_free.get(d.name)
+                if d.name in self._device_free and free is None:
+                    tail = self.tr("the device is gone")
+                elif free is not None:
+                    tail = self.tr("{free} free of {total}").format(free=mib(free[0]), total=mib(free[1]))
+                else:
+                    tail = ""
+            else:
+                place, tail = self.tr("RAM"), ""
+            parts = []
+            if d.kv_bytes:
+                kv = self.tr("KV {kv}").format(kv=mib(d.kv_bytes))
+                saving = f16.get(d.name, 0) - d.kv_bytes
+                if saving > 0:
+                    kv += self.tr(" — <span style='color:#2e9d55'>saves {size} against f16</span>").format(
+                        size=mib(saving))
+                parts.append(kv)
+            parts.append(self.tr("weights {size}").format(size=mib(d.weights_bytes)))
+            parts.append(self.tr("compute {size}").format(size=mib(d.compute_bytes)))
+            text = self.tr("<b>{place}</b>: {parts}").format(place=place, parts=" · ".join(parts))
+            if tail:
+                text += " · " + tail
+            lines.append(text)
+        layers = self.tr("{n} of {total} layers on the GPU").format(n=r.offloaded_layers, total=r.model.n_layer)
+        self.devices_label.setText("<br>".join([layers, *lines]))

@@ -66,7 +66,18 @@ class PlanSummary(QGroupBox):
                                 "{available} available: <span style='color:{color}'><b>does not fit</b></span>")
             total = total.format(weights=mib(e.weights_bytes), compute=mib(e.compute_bytes), total=mib(e.total_bytes),
                                  available=mib(e.available_bytes), color=GOOD_COLOR if e.fits else ERROR_COLOR)
-            self.estimate_label.setText("<br>".join((cache, saving, total)))
+            lines = [cache, saving]
+            if e.gpu_devices:  # RAM and each GPU are their own budget
+                for d in e.devices:
+                    place = self.tr("On {name}").format(name=d.name) if d.is_gpu else self.tr("In RAM")
+                    verdict = self.tr("fits") if d.fits else self.tr("<b>does not fit</b>")
+                    lines.append(self.tr("{place}: <b>{total}</b> of {free} free: "
+                                         "<span style='color:{color}'>{verdict}</span>").format(
+                        place=place, total=mib(d.total_bytes), free=mib(d.free_bytes), verdict=verdict,
+                        color=GOOD_COLOR if d.fits else ERROR_COLOR))
+            else:
+                lines.append(total)
+            self.estimate_label.setText("<br>".join(lines))
             self.estimate_label.setToolTip(
                 self.tr("KV {kv:,} bytes (K {k:,}, V {v:,})").format(kv=e.kv_bytes, k=e.k_bytes, v=e.v_bytes))
         if plan.error is not None:

@@ -10,9 +10,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from PySide6.QtWidgets import QScrollArea
+
 from app.engine.host import EngineHost
-from app.store import ConversationStore
 from app.engine.remote import RemoteHost
+from app.store import ConversationStore
 from app.ui.application import make_qapp, prepare_look, run_with_loop
 from app.ui.main_window import MainWindow
 
@@ -49,6 +51,12 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
                     await asyncio.sleep(0.05)
             window.tabs.setCurrentIndex(1 if tab == "conversation" else 0)
             shown = window
+            if tab == "gpu":  # the KV panel scrolled to its GPU settings
+                area = panel.gpu_box.parentWidget()
+                while area is not None and not isinstance(area, QScrollArea):
+                    area = area.parentWidget()
+                if area is not None:
+                    area.ensureWidgetVisible(panel.gpu_box, 0, 0)
             if tab == "lab":
                 shown = window.open_lab()
                 await shown.run()

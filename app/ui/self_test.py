@@ -2,7 +2,9 @@
 
 It opens the real window on a throw-away profile (offscreen unless a platform is set), loads
 the bundled starter model, streams a few tokens, and checks that the memory report is exact.
-The result goes to a JSON file as well as stdout: a windowed app on Windows has no stdout.
+The report also says what it ran on: the devices this llama.cpp build has, how many layers went
+to a GPU, and what each device holds. The result goes to a JSON file as well as stdout: a
+windowed app on Windows has no stdout.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from app import __version__
+from app.engine.i18n import translate
 from app.paths import starter_model_path
+
+if TYPE_CHECKING:
+    from app.engine.devices import Device
+    from app.engine.records import LoadReport
 
 REPLY_TOKENS = 8
 TIMEOUT_SECONDS = 300
@@ -33,11 +41,60 @@ def _since_process_start() -> float:
     return round(time.time() - psutil.Process().create_time(), 3)
 
 
+def _device_facts(result: dict) -> dict[str, Device]:
+    """The devices of this llama.cpp build, into the report; returns them by name."""
+    from app.engine.devices import gpu_offload_supported, list_devices
+
+    devices = list_devices()
+    result["gpu_offload_supported"] = gpu_offload_supported()
+    result["devices"] = [
+        {"name": d.name, "description": d.description, "backend": d.backend, "kind": d.kind,
+         "free_bytes": d.free_bytes, "total_bytes": d.total_bytes}
+        for d in devices
+    ]
+    return {d.name: d for d in devices}
+
+
+def _check_allocation(result: dict, report: LoadReport, devices: dict[str, Device]) -> None:
+    """Where the model went, into the report; each device's K and V must add up to the cache's."""
+    result["gpu_layers"] = report.config.gpu_layers
+    result["offloaded_layers"] = report.offloaded_layers
+    result["layers"] = report.model.n_layer
+    result["allocation"] = [
+        {"name": d.name, "description": d.description or (devices[d.name].description if d.name in devices else ""),
+         "is_gpu": d.is_gpu, "weights_bytes": d.weights_bytes, "k_bytes": d.k_bytes, "v_bytes": d.v_bytes,
+         "compute_bytes": d.compute_bytes}
+        for d in report.devices
+    ]
+    # The GPUs that hold layers, or the CPU alone when none does.
+    used = [d.name for d in report.gpu_devices if d.weights_bytes or d.kv_bytes] if report.offloaded_layers else []
+    used = used or ["CPU"]
+    result["ran_on"] = {
+        "backend": devices[used[0]].backend if used[0] in devices else used[0],
+        "devices": [{"name": name, "description": devices[name].description if name in devices else ""}
+                    for name in used],
+    }
+    k = sum(d.k_bytes for d in report.devices)
+    v = sum(d.v_bytes for d in report.devices)
+    if (k, v) != (report.kv.k_bytes, report.kv.v_bytes):
+        raise RuntimeError(translate(
+            "SelfTest", "The devices hold {k} K and {v} V bytes, but the cache has {total_k} K and {total_v} V "
+            "bytes.").format(k=k, v=v, total_k=report.kv.k_bytes, total_v=report.kv.v_bytes))
+    estimated = {d.name: (d.k_bytes, d.v_bytes) for d in report.estimate.devices}
+    if estimated:
+        measured = {d.name: (d.k_bytes, d.v_bytes) for d in report.devices if d.kv_bytes}
+        if measured != {name: kv for name, kv in estimated.items() if any(kv)}:
+            raise RuntimeError(translate(
+                "SelfTest", "The KV bytes on each device differ from the estimate: {measured} against "
+                "{estimated}.").format(measured=measured, estimated=estimated))
+
+
 async def _check(result: dict) -> None:
     from app.engine.host import EngineHost
     from app.store import ConversationStore
     from app.ui.main_window import MainWindow
 
+    devices = _device_facts(result)
     model = starter_model_path()
     result["model"] = str(model) if model else None
     if model is None:
@@ -56,6 +113,7 @@ async def _check(result: dict) -> None:
             result["kv_exact"] = report.kv_exact
             if not report.kv_exact or report.kv != report.estimate.kv:
                 raise RuntimeError("llama.cpp's KV allocation does not match the estimate")
+            _check_allocation(result, report, devices)
             if window.gauge.report is not report:
                 raise RuntimeError("the memory gauge does not show the loaded model")
             window.conversation_settings.max_tokens.setValue(REPLY_TOKENS)

@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BackendKernels</name>
+    <message>
+        <source>A {type_v} V cache needs flash attention: turn it on, or choose f16 for V.</source>
+        <translation>{type_v} 类型的 V 缓存需要开启 Flash Attention：请开启它，或将 V 改为 f16。</translation>
+    </message>
+    <message>
+        <source>{first} or {second}</source>
+        <translation>{first} 或 {second}</translation>
+    </message>
+    <message>
+        <source>{backend} has no flash-attention kernel for head sizes K {head_dim_k} / V {head_dim_v}: attention runs on the CPU, much slower. Turn flash attention off (V must then be f16).</source>
+        <translation>{backend} 没有适用于头维度 K {head_dim_k} / V {head_dim_v} 的 Flash Attention 内核：注意力计算会在 CPU 上运行，慢得多。请关闭 Flash Attention（此时 V 必须为 f16）。</translation>
+    </message>
+    <message>
+        <source>Metal accepts head sizes K {head_dim_k} / V {head_dim_v} for flash attention but has no kernel for them: llama.cpp would fail. Turn flash attention off (V must then be f16).</source>
+        <translation>Metal 的 Flash Attention 接受头维度 K {head_dim_k} / V {head_dim_v}，却没有对应的内核：llama.cpp 会出错。请关闭 Flash Attention（此时 V 必须为 f16）。</translation>
+    </message>
+    <message>
+        <source>Without flash attention Vulkan cannot multiply a {type_k} K cache spread over several KV heads: attention runs on the CPU, much slower. Turn flash attention on, or choose f16 for K.</source>
+        <translation>不开启 Flash Attention 时，Vulkan 无法对分布在多个 KV 头上的 {type_k} K 缓存做矩阵乘法：注意力计算会在 CPU 上运行，慢得多。请开启 Flash Attention，或将 K 改为 f16。</translation>
+    </message>
+    <message>
+        <source>{backend} has no flash-attention kernel for {type}: K {type_k} / V {type_v} runs attention on the CPU, much slower. Choose {pairs} instead.</source>
+        <translation>{backend} 没有适用于 {type} 的 Flash Attention 内核：K {type_k} / V {type_v} 的注意力计算会在 CPU 上运行，慢得多。请改选 {pairs}。</translation>
+    </message>
+    <message>
+        <source>Metal&apos;s flash attention needs K and V of the same type: K {type_k} / V {type_v} runs attention on the CPU, much slower. Choose {pairs} instead.</source>
+        <translation>Metal 的 Flash Attention 要求 K 和 V 类型相同：K {type_k} / V {type_v} 的注意力计算会在 CPU 上运行，慢得多。请改选 {pairs}。</translation>
+    </message>
+    <message>
+        <source>Vulkan&apos;s flash attention takes bf16 only for both K and V: K {type_k} / V {type_v} runs attention on the CPU, much slower. Choose {pairs} instead.</source>
+        <translation>Vulkan 的 Flash Attention 只在 K 和 V 都是 bf16 时才接受 bf16：K {type_k} / V {type_v} 的注意力计算会在 CPU 上运行，慢得多。请改选 {pairs}。</translation>
+    </message>
+    <message>
+        <source>CUDA&apos;s flash attention reads a quantized or bf16 cache directly only for head sizes {sizes}; at this model&apos;s {head_dim_k}, K {type_k} / V {type_v} is converted to f16 on every token, slower. Choose {pairs} instead.</source>
+        <translation>CUDA 的 Flash Attention 只在头维度为 {sizes} 时直接读取量化或 bf16 缓存；本模型的头维度为 {head_dim_k}，K {type_k} / V {type_v} 每生成一个 token 都要转换为 f16，速度更慢。请改选 {pairs}。</translation>
+    </message>
+    <message>
+        <source>CUDA&apos;s flash attention reads bf16 directly only on some GPUs and models; elsewhere K {type_k} / V {type_v} is converted to f16 on every token, slower. f16 takes the same memory: choose {pairs} instead.</source>
+        <translation>CUDA 的 Flash Attention 只在部分 GPU 和模型上直接读取 bf16；其他情况下 K {type_k} / V {type_v} 每生成一个 token 都要转换为 f16，速度更慢。f16 占用的内存相同：请改选 {pairs}。</translation>
+    </message>
+    <message>
+        <source>CUDA builds without GGML_CUDA_FA_QUANTS=all, such as llama-cpp-python&apos;s wheels, have flash-attention kernels only for K/V {compiled}: K {type_k} / V {type_v} is converted to f16 on every token, slower. Choose {pairs} instead.</source>
+        <translation>未使用 GGML_CUDA_FA_QUANTS=all 编译的 CUDA 版本（例如 llama-cpp-python 发布的 wheel）只有 K/V 为 {compiled} 的 Flash Attention 内核：K {type_k} / V {type_v} 每生成一个 token 都要转换为 f16，速度更慢。请改选 {pairs}。</translation>
+    </message>
+</context>
+<context>
     <name>Banner</name>
     <message>
         <source>Dismiss</source>
@@ -466,6 +513,17 @@
     </message>
 </context>
 <context>
+    <name>DryRun</name>
+    <message>
+        <source>llama.cpp&apos;s dry run of this load failed: {error}</source>
+        <translation>llama.cpp 对这次加载的试运行失败：{error}</translation>
+    </message>
+    <message>
+        <source>it gave no reason</source>
+        <translation>它没有给出原因</translation>
+    </message>
+</context>
+<context>
     <name>EngineError</name>
     <message>
         <source>{message}
@@ -491,6 +549,109 @@ llama.cpp 的输出：
 The previous model was loaded again.</source>
         <translation>{error}
 已重新加载之前的模型。</translation>
+    </message>
+</context>
+<context>
+    <name>GpuBox</name>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>As many layers as fit in the GPU&apos;s free memory, keeping 1 GiB free (llama.cpp&apos;s own margin)</source>
+        <translation>GPU 空闲显存能容纳多少层就放多少层，并保留 1 GiB 空闲（llama.cpp 自己的余量）</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Every layer and the output layer on the GPU</source>
+        <translation>所有层和输出层都放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>不使用</translation>
+    </message>
+    <message>
+        <source>Everything on the CPU</source>
+        <translation>全部在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>Number…</source>
+        <translation>指定层数…</translation>
+    </message>
+    <message>
+        <source>This many layers on the GPU, counting the output layer as one, as llama.cpp does</source>
+        <translation>把这么多层放在 GPU 上，输出层算作一层，与 llama.cpp 的计法相同</translation>
+    </message>
+    <message>
+        <source>KV cache in VRAM</source>
+        <translation>KV 缓存放在显存中</translation>
+    </message>
+    <message>
+        <source>Each layer on the GPU keeps its K and V there (fastest). Off: the cache stays in RAM and attention runs on the CPU, leaving VRAM for weights (llama.cpp&apos;s --no-kv-offload).</source>
+        <translation>放在 GPU 上的每一层把它的 K 和 V 也放在那里（最快）。关闭时：缓存留在内存中，注意力在 CPU 上计算，把显存留给权重（即 llama.cpp 的 --no-kv-offload）。</translation>
+    </message>
+    <message>
+        <source>Spread layers over all GPUs</source>
+        <translation>把层分布到所有 GPU 上</translation>
+    </message>
+    <message>
+        <source>First GPU only</source>
+        <translation>只用第一块 GPU</translation>
+    </message>
+    <message>
+        <source>Several GPUs</source>
+        <translation>多块 GPU</translation>
+    </message>
+    <message>
+        <source>Layers on the GPU</source>
+        <translation>GPU 上的层数</translation>
+    </message>
+    <message>
+        <source>This build of llama.cpp has no GPU backend, or found no GPU: everything runs on the CPU. The README says how to install it with CUDA, Metal or Vulkan.</source>
+        <translation>这个 llama.cpp 版本没有 GPU 后端，或没有找到 GPU：一切都在 CPU 上运行。README 说明了如何安装 CUDA、Metal 或 Vulkan 版本。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt; {description} ({backend}): {free} free of {total}</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; {description}（{backend}）：{total} 中空闲 {free}</translation>
+    </message>
+    <message>
+        <source>{n} of {total} layers on the GPU, the output layer on {output} (llama.cpp&apos;s n_gpu_layers {ngl}).</source>
+        <translation>{total} 层中有 {n} 层在 GPU 上，输出层在 {output}（llama.cpp 的 n_gpu_layers 为 {ngl}）。</translation>
+    </message>
+    <message>
+        <source>VRAM {name}</source>
+        <translation>显存 {name}</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <source>does not fit</source>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <source> · saves {saving} against f16</source>
+        <translation> · 比 f16 节省 {saving}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{place}&lt;/b&gt;: weights {weights} · K {k} · V {v} · compute ~{compute} = {total} of {free} free &lt;span style=&apos;color:{color}&apos;&gt;{verdict}&lt;/span&gt;{saving}</source>
+        <translation>&lt;b&gt;{place}&lt;/b&gt;：权重 {weights} · K {k} · V {v} · 计算约 {compute} = {total}，空闲 {free} &lt;span style=&apos;color:{color}&apos;&gt;{verdict}&lt;/span&gt;{saving}</translation>
+    </message>
+    <message>
+        <source>Slow on this build: {reason}</source>
+        <translation>在这个版本上较慢：{reason}</translation>
     </message>
 </context>
 <context>
@@ -672,6 +833,10 @@ The previous model was loaded again.</source>
     <message>
         <source>Keep only the last {tokens:,} tokens for the {layers} sliding-window layers: {compact} instead of {full} here. Editing far back then re-reads the prompt.</source>
         <translation>{layers} 个滑动窗口层只保留最后 {tokens:,} 个 token：此处占用 {compact}，而不是 {full}。之后编辑较早的消息时会重新读取提示词。</translation>
+    </message>
+    <message>
+        <source>Longest context that fits on the GPU and in RAM now: {reach}</source>
+        <translation>当前 GPU 和内存能容纳的最长上下文：{reach}</translation>
     </message>
     <message>
         <source>Longest context that fits in memory now: {reach}</source>
@@ -947,6 +1112,14 @@ The previous model was loaded again.</source>
         <translation>{kind} 缓存类型 {type} 每块打包 {block} 个值，无法整除此模型的注意力头大小 {head_dim}。请为 {kind} 选择 f16、bf16 或 f32。</translation>
     </message>
     <message>
+        <source>{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB of RAM (KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB), but only {available:,.0f} MiB is available. Choose a shorter context or a smaller cache type.</source>
+        <translation>{n_ctx:,} 个 token、K {type_k} / V {type_v} 需要约 {total:,.0f} MiB 内存（KV 缓存 {kv:,.1f} MiB，权重 {weights:,.0f} MiB，计算 {compute:,.0f} MiB），但只有 {available:,.0f} MiB 可用。请选择更短的上下文或更小的缓存类型。</translation>
+    </message>
+    <message>
+        <source>{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB on {device} (KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB) plus {margin:,.0f} MiB kept free, but it has {free:,.0f} MiB free. Put fewer layers on the GPU, keep the KV cache in RAM, or choose a shorter context or a smaller cache type.</source>
+        <translation>{n_ctx:,} 个 token、K {type_k} / V {type_v} 在 {device} 上需要约 {total:,.0f} MiB（KV 缓存 {kv:,.1f} MiB，权重 {weights:,.0f} MiB，计算 {compute:,.0f} MiB），另需保留 {margin:,.0f} MiB 空闲，但它只有 {free:,.0f} MiB 空闲。请减少放在 GPU 上的层数、把 KV 缓存留在内存中，或选择更短的上下文或更小的缓存类型。</translation>
+    </message>
+    <message>
         <source>{file} holds only a vocabulary, no weights: it cannot generate text.</source>
         <translation>{file} 只包含词表，没有权重，无法生成文本。</translation>
     </message>
@@ -975,8 +1148,32 @@ The previous model was loaded again.</source>
         <translation>KV 估算值仅为近似：{note}。</translation>
     </message>
     <message>
-        <source>{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB (KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB), but only {available:,.0f} MiB is available. Choose a shorter context or a smaller cache type.</source>
-        <translation>{n_ctx:,} 个 token、K {type_k} / V {type_v} 约需 {total:,.0f} MiB（KV 缓存 {kv:,.1f} MiB，权重 {weights:,.0f} MiB，计算 {compute:,.0f} MiB），但可用内存只有 {available:,.0f} MiB。请选择更短的上下文或更小的缓存类型。</translation>
+        <source>The GPU split must be one of {modes}, not &apos;{mode}&apos;.</source>
+        <translation>GPU 分配方式必须是 {modes} 之一，而不是“{mode}”。</translation>
+    </message>
+    <message>
+        <source>There is no GPU number {main}: this computer has {count} (numbered from 0).</source>
+        <translation>没有编号为 {main} 的 GPU：这台电脑有 {count} 块（从 0 开始编号）。</translation>
+    </message>
+    <message>
+        <source>GPU layers must be between 0 and {max} for this model ({layers} layers and the output layer); {asked} was asked for.</source>
+        <translation>这个模型的 GPU 层数必须在 0 到 {max} 之间（{layers} 层加输出层）；请求的是 {asked}。</translation>
+    </message>
+    <message>
+        <source>GPU layers must be auto, all, none or a number of layers, not {value}.</source>
+        <translation>GPU 层数必须是 auto、all、none 或一个层数，而不是 {value}。</translation>
+    </message>
+    <message>
+        <source>This build of llama.cpp has no GPU, or found none: every layer runs on the CPU.</source>
+        <translation>这个 llama.cpp 版本没有 GPU，或没有找到 GPU：所有层都在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Auto puts {n} of {total} layers on the GPU: that is what fits in its free memory with a margin. The rest run on the CPU, which is slower.</source>
+        <translation>自动模式把 {total} 层中的 {n} 层放在 GPU 上：这是留出余量后其空闲显存能容纳的层数。其余层在 CPU 上运行，速度较慢。</translation>
+    </message>
+    <message>
+        <source>Not even one layer fits in the GPU&apos;s free memory: every layer runs on the CPU.</source>
+        <translation>GPU 的空闲显存连一层都放不下：所有层都在 CPU 上运行。</translation>
     </message>
 </context>
 <context>
@@ -1167,6 +1364,42 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>free {size:.1f} GiB</source>
         <translation>可用 {size:.1f} GiB</translation>
+    </message>
+    <message>
+        <source>VRAM {name}</source>
+        <translation>显存 {name}</translation>
+    </message>
+    <message>
+        <source>the device is gone</source>
+        <translation>该设备已不存在</translation>
+    </message>
+    <message>
+        <source>{free} free of {total}</source>
+        <translation>{total} 中空闲 {free}</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>KV {kv}</source>
+        <translation>KV {kv}</translation>
+    </message>
+    <message>
+        <source> — &lt;span style=&apos;color:#2e9d55&apos;&gt;saves {size} against f16&lt;/span&gt;</source>
+        <translation> — &lt;span style=&apos;color:#2e9d55&apos;&gt;比 f16 节省 {size}&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>compute {size}</source>
+        <translation>计算 {size}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{place}&lt;/b&gt;: {parts}</source>
+        <translation>&lt;b&gt;{place}&lt;/b&gt;：{parts}</translation>
+    </message>
+    <message>
+        <source>{n} of {total} layers on the GPU</source>
+        <translation>{total} 层中有 {n} 层在 GPU 上</translation>
     </message>
 </context>
 <context>
@@ -1814,6 +2047,26 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>总计（含权重 {weights} 和计算 ≈{compute}）：&lt;b&gt;{total}&lt;/b&gt;，可用 {available}：&lt;span style=&apos;color:{color}&apos;&gt;&lt;b&gt;内存不足&lt;/b&gt;&lt;/span&gt;</translation>
     </message>
     <message>
+        <source>On {name}</source>
+        <translation>在 {name} 上</translation>
+    </message>
+    <message>
+        <source>In RAM</source>
+        <translation>在内存中</translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;does not fit&lt;/b&gt;</source>
+        <translation>&lt;b&gt;放不下&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>{place}: &lt;b&gt;{total}&lt;/b&gt; of {free} free: &lt;span style=&apos;color:{color}&apos;&gt;{verdict}&lt;/span&gt;</source>
+        <translation>{place}：&lt;b&gt;{total}&lt;/b&gt;，空闲 {free}：&lt;span style=&apos;color:{color}&apos;&gt;{verdict}&lt;/span&gt;</translation>
+    </message>
+    <message>
         <source>KV {kv:,} bytes (K {k:,}, V {v:,})</source>
         <translation>KV {kv:,} 字节（K {k:,}，V {v:,}）</translation>
     </message>
@@ -2092,6 +2345,17 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     </message>
 </context>
 <context>
+    <name>SelfTest</name>
+    <message>
+        <source>The devices hold {k} K and {v} V bytes, but the cache has {total_k} K and {total_v} V bytes.</source>
+        <translation>各设备共持有 {k} 字节 K 和 {v} 字节 V，但缓存有 {total_k} 字节 K 和 {total_v} 字节 V。</translation>
+    </message>
+    <message>
+        <source>The KV bytes on each device differ from the estimate: {measured} against {estimated}.</source>
+        <translation>各设备上的 KV 字节数与估算不符：实际 {measured}，估算 {estimated}。</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>&apos;{name}&apos; should be {type}, not {value}</source>
@@ -2120,6 +2384,18 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>flash_attn is not one of {values}</source>
         <translation>flash_attn 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>gpu_layers is not auto, all, none or a number of layers</source>
+        <translation>gpu_layers 不是 auto、all、none 或一个层数</translation>
+    </message>
+    <message>
+        <source>split_mode is not one of {values}</source>
+        <translation>split_mode 不是 {values} 之一</translation>
+    </message>
+    <message>
+        <source>main_gpu is not between 0 and {max}</source>
+        <translation>main_gpu 不在 0 到 {max} 之间</translation>
     </message>
     <message>
         <source>&apos;{name}&apos; should be a list, not {value}</source>

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -91,3 +93,29 @@ def test_a_long_prompt_shows_the_reading_state(window, loop, qtbot):
     assert status.isVisibleTo(window)
     loop.run_until_complete(until(lambda: not window.session.replying, what="the reply"))
     assert not window.chat_view.messages[-1].status_label.isVisibleTo(window)
+
+
+def test_without_a_gpu_the_gpu_settings_say_so_and_nothing_is_offloaded(window, loop):
+    from app.engine.planner import available_gpus
+
+    if available_gpus():
+        pytest.skip("this build has a GPU: tests/ui/test_gpu_window.py covers it")
+    box = window.kv_panel.gpu_box
+    assert "no GPU" in box.devices_label.text() and "README" in box.devices_label.text()
+    assert not box.layers_combo.isEnabled() and not box.kv_check.isEnabled()
+    assert window.host.report.offloaded_layers == 0 and not window.host.report.gpu_devices
+    assert not window.gauge.devices_label.isVisible()
+
+
+def test_the_gpu_fields_are_part_of_the_config_and_come_back_from_it(window, loop):
+    panel = window.kv_panel
+    box = panel.gpu_box
+    box.layers_combo.setCurrentIndex(box.layers_combo.findData("number"))
+    box.layers_spin.setValue(12)
+    box.kv_check.setChecked(False)
+    config = panel.config()
+    assert (config.gpu_layers, config.kv_offload, config.split_mode) == (12, False, "layer")
+    assert box.layers_spin.isVisibleTo(box)
+    panel.set_fields(config.with_changes(gpu_layers="all", kv_offload=True))
+    assert panel.config().gpu_layers == "all" and panel.config().kv_offload
+    assert not box.layers_spin.isVisibleTo(box)

@@ -228,7 +228,8 @@ def run_plan(config: LoadConfig, as_json: bool, dry_run: bool = False) -> int:
                   f"  layer placement {'as planned' if comparison['same_placement'] else 'DIFFERENT from the plan'}",
                   f"  {'device':<10} {'compute~ planned':>17} {'compute dry run':>17}", sep="\n")
             for d in comparison["devices"]:
-                print(f"  {d['device']:<10} {_mib(d['compute_bytes_estimate']):>17} {_mib(d['compute_bytes_dry_run']):>17}")
+                planned, simulated = _mib(d["compute_bytes_estimate"]), _mib(d["compute_bytes_dry_run"])
+                print(f"  {d['device']:<10} {planned:>17} {simulated:>17}")
     if comparison is not None and not comparison["same_placement"]:
         return 1
     return 0 if plan.ok else 2

@@ -25,6 +25,7 @@ from app.engine.config import ResolvedConfig, does_not_fit
 from app.engine.errors import InsufficientMemoryError, ModelLoadError
 from app.engine.i18n import translate
 from app.engine.memory import MIB, N_UBATCH
+from app.engine.placement import CPU
 
 _backend_ready = False
 
@@ -37,21 +38,27 @@ def _init_backend() -> None:
         _backend_ready = True
 
 
-def model_params(resolved: ResolvedConfig):
-    """The llama.cpp model parameters a load of `resolved` uses (the dry run and the real load)."""
-    params = llama_c.llama_model_default_params()
-    params.n_gpu_layers = resolved.placement.n_gpu_layers
-    params.split_mode = llama_c.LLAMA_SPLIT_MODE_NONE if resolved.config.split_mode == "none" \
-        else llama_c.LLAMA_SPLIT_MODE_LAYER
-    params.main_gpu = resolved.config.main_gpu
-    return params
+def offload_params(resolved: ResolvedConfig) -> dict:
+    """How `resolved` asks llama.cpp to offload: n_gpu_layers, split_mode and main_gpu. Nothing on a
+    GPU means no GPU at all (main_gpu -1 with split mode none), not merely no layers: with none,
+    llama.cpp would still reserve a compute buffer on each GPU to run some operations there."""
+    if resolved.placement.devices == (CPU,):
+        return {"n_gpu_layers": 0, "split_mode": llama_c.LLAMA_SPLIT_MODE_NONE, "main_gpu": -1}
+    return {
+        "n_gpu_layers": resolved.placement.n_gpu_layers,
+        "split_mode": llama_c.LLAMA_SPLIT_MODE_NONE if resolved.config.split_mode == "none"
+        else llama_c.LLAMA_SPLIT_MODE_LAYER,
+        "main_gpu": resolved.config.main_gpu,
+    }
 
 
 def dry_run(resolved: ResolvedConfig, n_threads: int = 1) -> DeviceReport:
     """What llama.cpp would allocate for `resolved`, per device. Takes a fraction of a second:
     the model's metadata is read, its weights are not."""
     _init_backend()
-    params = model_params(resolved)
+    params = llama_c.llama_model_default_params()
+    for name, value in offload_params(resolved).items():
+        setattr(params, name, value)
     params.no_alloc = True
     params.load_mode = llama_c.LLAMA_LOAD_MODE_NONE
     model = ctx = None

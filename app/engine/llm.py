@@ -40,6 +40,7 @@ from app.engine.allocation import (
 )
 from app.engine.chat_template import templates_left_uncompiled
 from app.engine.config import ResolvedConfig
+from app.engine.dry_run import offload_params
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
 from app.engine.i18n import translate
@@ -133,10 +134,7 @@ class ChatEngine:
                     type_v=resolved.type_v.ggml_id,
                     flash_attn=resolved.flash_attn,
                     swa_full=not resolved.compact_window,
-                    n_gpu_layers=resolved.placement.n_gpu_layers,
-                    split_mode=llama_c.LLAMA_SPLIT_MODE_NONE if resolved.config.split_mode == "none"
-                    else llama_c.LLAMA_SPLIT_MODE_LAYER,
-                    main_gpu=resolved.config.main_gpu,
+                    **offload_params(resolved),
                     offload_kqv=resolved.config.kv_offload,
                     verbose=True,
                 )

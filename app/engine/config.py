@@ -16,7 +16,7 @@ from app.engine.gguf_info import ModelInfo
 from app.engine.gpu_layers import resolve_gpu_layers
 from app.engine.i18n import translate
 from app.engine.kvtypes import KvCacheType, cache_type
-from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, pad_ctx
+from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, layer_cells, layer_row_bytes, pad_ctx
 from app.engine.placement import SPLIT_MODES, LayerPlacement, place_layers, used_devices
 
 if TYPE_CHECKING:
@@ -97,6 +97,31 @@ def _check_block_fit(kind: str, t: KvCacheType, head_dim: int) -> None:
             "{kind} cache type {type} packs {block} values per block, which does not divide "
             "this model's head size of {head_dim}. Choose f16, bf16 or f32 for {kind}.",
         ).format(kind=kind, type=t.name, block=t.block_elements, head_dim=head_dim))
+
+
+def _check_tensor_limits(model: ModelInfo, n_ctx: int, type_k: KvCacheType, type_v: KvCacheType,
+                         placement: LayerPlacement, gpus: tuple[Device, ...], *, flash_attn: bool,
+                         compact_window: bool) -> None:
+    """Each layer's K and V is one tensor; a GPU that cannot run an operation on a tensor that large
+    (a Vulkan device's maxStorageBufferRange) makes llama.cpp abort the process, so it is refused."""
+    limits = {d.name: d for d in gpus if d.max_tensor_bytes}
+    if not limits:
+        return
+    rows = layer_row_bytes(model, type_k, type_v, flash_attn=flash_attn)
+    for il, (_kind, cells) in enumerate(layer_cells(model, n_ctx, compact_window)):
+        device = limits.get(placement.kv_devices[il])
+        if device is None:
+            continue
+        for part, row in (("K", rows[il][0]), ("V", rows[il][1])):
+            if cells * row > device.max_tensor_bytes:
+                raise KvConfigError(translate(
+                    "LoadConfig",
+                    "At {n_ctx:,} tokens one layer's {part} cache is {size:,.1f} MiB, but {device} can run "
+                    "operations on at most {limit:,.1f} MiB in one buffer (Vulkan's maxStorageBufferRange), and "
+                    "llama.cpp would stop. Choose a shorter context or a smaller cache type, or keep the KV "
+                    "cache in RAM.").format(
+                    n_ctx=n_ctx, part=part, size=cells * row / MIB, device=f"{device.name} ({device.description})",
+                    limit=device.max_tensor_bytes / MIB))
 
 
 def does_not_fit(estimate: MemoryEstimate, n_ctx: int, type_k: KvCacheType, type_v: KvCacheType) -> str:
@@ -201,6 +226,8 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
                                                     lambda n: placed(n)[0].fits)
     warnings.extend(gpu_warnings)
     estimate, placement = placed(n_gpu_layers)
+    _check_tensor_limits(model, n_ctx, type_k, type_v, placement, gpus, flash_attn=flash_attn,
+                         compact_window=compact_window)
     if not estimate.fits:
         raise InsufficientMemoryError(does_not_fit(estimate, n_ctx, type_k, type_v), estimate)
     return ResolvedConfig(

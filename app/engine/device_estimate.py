@@ -19,6 +19,7 @@ from app.engine.memory import (
     MIB,
     N_UBATCH,
     compute_buffer_estimate,
+    compute_buffer_parts,
     kv_bytes_by_device,
     output_buffer_bytes,
 )
@@ -101,11 +102,18 @@ def estimate_devices(
                              flash_attn=flash_attn, compact_window=compact_window)
     weights = weights_by_device(info, placement)
     compute = {CPU: output_buffer_bytes(info)}
-    graph = compute_buffer_estimate(info, n_ctx, flash_attn=flash_attn)
     compute_device = _compute_device(placement)
-    compute[compute_device] = compute.get(compute_device, 0) + graph
-    if compute_device != CPU:
+    if compute_device == CPU:
+        compute[CPU] += compute_buffer_estimate(info, n_ctx, flash_attn=flash_attn)
+    else:
+        logits, attention, scratch = compute_buffer_parts(info, n_ctx, flash_attn=flash_attn)
+        attention_device = compute_device if CPU not in placement.kv_devices else CPU  # attention runs by its cache
         compute[CPU] += N_UBATCH * info.n_embd * 4  # the input embeddings, looked up on the CPU
+        if attention_device == CPU:
+            compute[compute_device] = logits + scratch
+            compute[CPU] += attention
+        else:
+            compute[compute_device] = max(logits, attention) + scratch
     by_name = {d.name: d for d in gpus}
     estimates = []
     for name in placement.devices:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import llama_cpp.llama_cpp as llama_c
 from llama_cpp._ctypes_extensions import load_shared_library
 
+from app.engine.vulkan_limits import storage_buffer_limits
+
 # enum ggml_backend_dev_type in the pinned ggml
 _KINDS = {0: "cpu", 1: "gpu", 2: "igpu", 3: "accel", 4: "meta"}
 
@@ -26,6 +28,7 @@ class Device:
     kind: str  # "cpu", "gpu", "igpu", "accel"
     free_bytes: int
     total_bytes: int
+    max_tensor_bytes: int | None = None  # the largest tensor an operation can run on (Vulkan); None: no limit known
 
     @property
     def is_gpu(self) -> bool:
@@ -70,13 +73,16 @@ def list_devices() -> tuple[Device, ...]:
     for i in range(lib.ggml_backend_dev_count()):
         handle = lib.ggml_backend_dev_get(i)
         free, total = _memory(lib, handle)
+        backend = _text(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(handle)))
+        description = _text(lib.ggml_backend_dev_description(handle))
         devices.append(Device(
             name=_text(lib.ggml_backend_dev_name(handle)),
-            description=_text(lib.ggml_backend_dev_description(handle)),
-            backend=_text(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(handle))),
+            description=description,
+            backend=backend,
             kind=_KINDS.get(lib.ggml_backend_dev_type(handle), "other"),
             free_bytes=free,
             total_bytes=total,
+            max_tensor_bytes=storage_buffer_limits().get(description) if backend == "Vulkan" else None,
         ))
     return tuple(devices)
 

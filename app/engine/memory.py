@@ -89,7 +89,7 @@ def layer_row_bytes(
     )
 
 
-def _layer_cells(info: ModelInfo, n_ctx: int, compact_window: bool) -> tuple[tuple[str, int], ...]:
+def layer_cells(info: ModelInfo, n_ctx: int, compact_window: bool) -> tuple[tuple[str, int], ...]:
     """Per layer, the cache it lives in ("full" or "window") and that cache's cells."""
     full = pad_ctx(n_ctx)
     window = window_cells(info, n_ctx, compact_window)
@@ -112,7 +112,7 @@ def kv_cache_bytes(
     rows = layer_row_bytes(info, type_k, type_v, flash_attn=flash_attn)
     caches = []
     for kind in ("full", "window"):
-        layers = [(il, cells) for il, (k, cells) in enumerate(_layer_cells(info, n_ctx, compact_window)) if k == kind]
+        layers = [(il, cells) for il, (k, cells) in enumerate(layer_cells(info, n_ctx, compact_window)) if k == kind]
         if not layers:
             continue
         cells = layers[0][1]
@@ -135,22 +135,27 @@ def kv_bytes_by_device(
     """(K bytes, V bytes) on each device, given the device of each layer's cache."""
     rows = layer_row_bytes(info, type_k, type_v, flash_attn=flash_attn)
     by_device: dict[str, tuple[int, int]] = {}
-    for il, (_, cells) in enumerate(_layer_cells(info, n_ctx, compact_window)):
+    for il, (_, cells) in enumerate(layer_cells(info, n_ctx, compact_window)):
         k, v = by_device.get(kv_devices[il], (0, 0))
         by_device[kv_devices[il]] = (k + cells * rows[il][0], v + cells * rows[il][1])
     return by_device
 
 
-def compute_buffer_estimate(info: ModelInfo, n_ctx: int, *, flash_attn: bool) -> int:
-    """llama.cpp's reserved compute buffer, approximately.
-
-    The peak is either the logits of one micro-batch or, without flash attention, the
-    attention scores of one micro-batch against every cell (one f32 matrix per head plus
-    the mask). Fitted to the sizes llama.cpp reported for both test models within a few MiB.
-    """
+def compute_buffer_parts(info: ModelInfo, n_ctx: int, *, flash_attn: bool) -> tuple[int, int, int]:
+    """The peak sizes in llama.cpp's compute graph for one micro-batch: the logits, the attention
+    scores (without flash attention: one f32 matrix per head against every cell, plus the mask)
+    and the per-layer scratch."""
     logits = N_UBATCH * info.n_vocab * 4
     attention = 0 if flash_attn else N_UBATCH * pad_ctx(n_ctx) * (max(info.n_head) + 1) * 4
     scratch = 4 * N_UBATCH * info.n_embd * 4
+    return logits, attention, scratch
+
+
+def compute_buffer_estimate(info: ModelInfo, n_ctx: int, *, flash_attn: bool) -> int:
+    """llama.cpp's reserved compute buffer, approximately: the larger of the logits and the
+    attention scores, plus scratch. Fitted to the sizes llama.cpp reported for both test models
+    within a few MiB."""
+    logits, attention, scratch = compute_buffer_parts(info, n_ctx, flash_attn=flash_attn)
     return max(logits, attention) + scratch
 
 

@@ -1112,6 +1112,10 @@ The previous model was loaded again.</source>
         <translation>{kind} 缓存类型 {type} 每块打包 {block} 个值，无法整除此模型的注意力头大小 {head_dim}。请为 {kind} 选择 f16、bf16 或 f32。</translation>
     </message>
     <message>
+        <source>At {n_ctx:,} tokens one layer&apos;s {part} cache is {size:,.1f} MiB, but {device} can run operations on at most {limit:,.1f} MiB in one buffer (Vulkan&apos;s maxStorageBufferRange), and llama.cpp would stop. Choose a shorter context or a smaller cache type, or keep the KV cache in RAM.</source>
+        <translation>在 {n_ctx:,} 个 token 时，一层的 {part} 缓存为 {size:,.1f} MiB，但 {device} 在一个缓冲区上最多只能对 {limit:,.1f} MiB 执行运算（Vulkan 的 maxStorageBufferRange），llama.cpp 会因此中止。请选择更短的上下文或更小的缓存类型，或把 KV 缓存留在内存中。</translation>
+    </message>
+    <message>
         <source>{n_ctx:,} tokens with K {type_k} / V {type_v} needs about {total:,.0f} MiB of RAM (KV cache {kv:,.1f} MiB, weights {weights:,.0f} MiB, compute {compute:,.0f} MiB), but only {available:,.0f} MiB is available. Choose a shorter context or a smaller cache type.</source>
         <translation>{n_ctx:,} 个 token、K {type_k} / V {type_v} 需要约 {total:,.0f} MiB 内存（KV 缓存 {kv:,.1f} MiB，权重 {weights:,.0f} MiB，计算 {compute:,.0f} MiB），但只有 {available:,.0f} MiB 可用。请选择更短的上下文或更小的缓存类型。</translation>
     </message>

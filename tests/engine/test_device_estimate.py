@@ -99,3 +99,25 @@ def test_this_cpu_build_finds_no_gpu_and_plans_everything_on_the_cpu(starter_mod
     assert plan.ok and plan.gpus == ()
     assert [d.name for d in plan.estimate.devices] == [CPU]
     assert any("no GPU" in w for w in plan.warnings)
+
+
+def test_a_cache_layer_larger_than_a_vulkan_device_can_address_is_refused(starter_model):
+    """llama.cpp aborts the process when a KV layer exceeds a Vulkan device's maxStorageBufferRange."""
+    info = read_model_info(starter_model)
+    vulkan = Device("Vulkan0", "stand-in", "Vulkan", "gpu", 64 << 30, 64 << 30, max_tensor_bytes=128 * MIB)
+    config = LoadConfig(str(starter_model), n_ctx=200_000, type_k="f32", type_v="f32", gpu_layers="all")
+    with pytest.raises(KvConfigError, match="maxStorageBufferRange") as caught:
+        resolve(config, info, 64 << 30, (vulkan,))
+    assert "146.6 MiB" in str(caught.value) and "128.0 MiB" in str(caught.value)
+    assert resolve(config.with_changes(kv_offload=False), info, 64 << 30, (vulkan,))  # the cache in RAM is fine
+    assert resolve(config.with_changes(type_k="q4_0", type_v="q4_0"), info, 64 << 30, (vulkan,))
+
+
+def test_with_the_cache_in_ram_attention_is_priced_on_the_cpu(starter_model):
+    info = read_model_info(starter_model)
+    on_gpu = resolve(LoadConfig(str(starter_model), n_ctx=32768, gpu_layers="all"), info, PLENTY, (gpu(65536),))
+    in_ram = resolve(LoadConfig(str(starter_model), n_ctx=32768, gpu_layers="all", kv_offload=False), info, PLENTY,
+                     (gpu(65536),))
+    # f16 without flash attention: the scores of one micro-batch against every cell dominate the graph.
+    assert on_gpu.estimate.devices[1].compute_bytes > 500 * MIB > in_ram.estimate.devices[1].compute_bytes
+    assert in_ram.estimate.devices[0].compute_bytes > 500 * MIB

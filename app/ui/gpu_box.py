@@ -40,7 +40,7 @@ class GpuBox(QGroupBox):
         self.layers_spin = QSpinBox()
         self.layers_spin.setRange(0, 513)
         self.layers_spin.valueChanged.connect(self._on_changed)
-        layers_row = QHBoxLayout()
+        layers_row = self._layers_row = QHBoxLayout()
         layers_row.addWidget(self.layers_combo, 1)
         layers_row.addWidget(self.layers_spin)
         self.layers_help = QLabel()
@@ -55,18 +55,18 @@ class GpuBox(QGroupBox):
         self.split_combo.addItem(self.tr("Spread layers over all GPUs"), "layer")
         self.split_combo.addItem(self.tr("First GPU only"), "none")
         self.split_combo.currentIndexChanged.connect(self._on_changed)
-        self.split_label = QLabel(self.tr("Several GPUs"))
+        split_label = QLabel(self.tr("Several GPUs"))
         self.devices_table = QLabel()
         self.devices_table.setWordWrap(True)
         self.slow_label = QLabel()
         self.slow_label.setWordWrap(True)
         self.slow_label.setStyleSheet(f"color: {WARN_COLOR};")
-        form = QFormLayout(self)
+        form = self._form = QFormLayout(self)
         form.addRow(self.devices_label)
         form.addRow(self.tr("Layers on the GPU"), layers_row)
         form.addRow("", self.layers_help)
         form.addRow(self.kv_check)
-        form.addRow(self.split_label, self.split_combo)
+        form.addRow(split_label, self.split_combo)
         form.addRow(self.devices_table)
         form.addRow(self.slow_label)
         self._filling = False
@@ -113,8 +113,10 @@ class GpuBox(QGroupBox):
         has_gpu = bool(gpus)
         for widget in (self.layers_combo, self.layers_spin, self.kv_check):
             widget.setEnabled(has_gpu)
-        self.split_label.setVisible(len(gpus) > 1)
-        self.split_combo.setVisible(len(gpus) > 1)
+        # Without a GPU only the sentence saying so is shown.
+        for row in (self._layers_row, self.layers_help, self.kv_check):
+            self._form.setRowVisible(row, has_gpu)
+        self._form.setRowVisible(self.split_combo, len(gpus) > 1)
         if not has_gpu:
             self.devices_label.setText(self.tr(
                 "This build of llama.cpp has no GPU backend, or found no GPU: everything runs on the CPU. "

@@ -102,7 +102,7 @@ def test_without_a_gpu_the_gpu_settings_say_so_and_nothing_is_offloaded(window, 
         pytest.skip("this build has a GPU: tests/ui/test_gpu_window.py covers it")
     box = window.kv_panel.gpu_box
     assert "no GPU" in box.devices_label.text() and "README" in box.devices_label.text()
-    assert not box.layers_combo.isEnabled() and not box.kv_check.isEnabled()
+    assert not box.layers_combo.isVisibleTo(box) and not box.kv_check.isVisibleTo(box)
     assert window.host.report.offloaded_layers == 0 and not window.host.report.gpu_devices
     assert not window.gauge.devices_label.isVisible()
 

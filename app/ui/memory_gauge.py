@@ -133,6 +133,7 @@ class MemoryGauge(QFrame):
         self._report = report
         self._usage = CacheUsage(0, report.n_ctx) if report else None
         self._device_free = {}
+        self._ticks = 0  # a new model's devices are read at once
         self._render()
 
     def set_usage(self, usage: CacheUsage | None) -> None:

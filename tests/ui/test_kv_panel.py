@@ -119,3 +119,16 @@ def test_the_gpu_fields_are_part_of_the_config_and_come_back_from_it(window, loo
     panel.set_fields(config.with_changes(gpu_layers="all", kv_offload=True))
     assert panel.config().gpu_layers == "all" and panel.config().kv_offload
     assert not box.layers_spin.isVisibleTo(box)
+
+
+def test_the_gauge_says_when_a_gpu_holding_the_model_is_gone(window):
+    from dataclasses import replace
+
+    from app.engine.allocation import DeviceAllocation
+
+    report = window.host.report
+    vanished = DeviceAllocation("CUDA7", "a GPU that is no longer there", True, 64 * MIB, 8 * MIB, 4 * MIB, 32 * MIB)
+    window.gauge.set_report(replace(report, devices=(*report.devices, vanished), offloaded_layers=30))
+    text = window.gauge.devices_label.text()
+    assert "VRAM CUDA7" in text and "the device is gone" in text and "KV 12.0 MiB" in text
+    window.gauge.set_report(report)

@@ -128,15 +128,15 @@ def test_a_load_failing_with_any_exception_gives_the_previous_model_back(starter
 
 def test_a_failure_after_the_model_is_built_frees_it_and_restores(starter_model, monkeypatch):
     calls = []
-    real_measure = llm_module.ChatEngine._measure_kv
+    real_rows = llm_module.ChatEngine._cache_rows
 
     def measure(self, llm, allocation):
         calls.append(llm)
         if len(calls) == 2:
             raise RuntimeError("llama_decode returned -1")
-        return real_measure(self, llm, allocation)
+        return real_rows(self, llm, allocation)
 
-    monkeypatch.setattr(llm_module.ChatEngine, "_measure_kv", measure)
+    monkeypatch.setattr(llm_module.ChatEngine, "_cache_rows", measure)
 
     async def body():
         host = EngineHost()

@@ -114,3 +114,10 @@ def test_lab_prints_the_table_as_json(starter_model):
 def test_lab_refuses_a_pair_it_cannot_read():
     result, _ = kvchat("lab", "--pairs", "q8_0-q4_0")
     assert result.returncode == 2 and "K/V pair" in result.stderr
+
+
+def test_screenshot_of_the_gpu_settings(tmp_path):
+    out = tmp_path / "gpu.png"
+    result, _ = kvchat("screenshot", str(out), "--tab", "gpu")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000

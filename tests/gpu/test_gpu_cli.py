@@ -25,3 +25,8 @@ def test_plan_lists_the_gpu_and_its_dry_run_agrees(gpus, starter_model):
     assert gpu["kv_bytes_placed"] == gpu["kv_bytes_estimate"] > 0 and gpu["compute_bytes_dry_run"] > 0
     result, _ = kvchat("plan", str(starter_model), "--gpu-layers", "all", "--kv-in-ram")
     assert result.returncode == 0 and f"{gpus[0].name} " in result.stdout
+
+
+def test_a_gpu_that_is_not_there_is_refused_by_number(gpus, starter_model):
+    result, _ = kvchat("plan", str(starter_model), "--split-mode", "none", "--main-gpu", str(len(gpus)))
+    assert result.returncode == 2 and f"no GPU number {len(gpus)}" in result.stdout

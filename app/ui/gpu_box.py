@@ -4,7 +4,9 @@ the choice puts there before anything loads."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from html import escape
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox
 
 from app.engine.backend_kernels import attention_support
@@ -35,7 +37,7 @@ class GpuBox(QGroupBox):
                                                 "as one, as llama.cpp does")),
         ):
             self.layers_combo.addItem(label, key)
-            self.layers_combo.setItemData(self.layers_combo.count() - 1, tip, 3)  # Qt.ToolTipRole
+            self.layers_combo.setItemData(self.layers_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.layers_combo.currentIndexChanged.connect(self._on_changed)
         self.layers_spin = QSpinBox()
         self.layers_spin.setRange(0, 513)
@@ -124,7 +126,8 @@ class GpuBox(QGroupBox):
             return
         self.devices_label.setText("<br>".join(
             self.tr("<b>{name}</b> {description} ({backend}): {free} free of {total}").format(
-                name=d.name, description=d.description, backend=d.backend, free=mib(d.free_bytes),
+                name=escape(d.name), description=escape(d.description), backend=escape(d.backend),
+                free=mib(d.free_bytes),
                 total=mib(d.total_bytes))
             for d in gpus))
 

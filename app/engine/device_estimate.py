@@ -9,15 +9,13 @@ memory.py, put where llama.cpp runs the graph. A dry run of llama.cpp's allocato
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.engine.gguf_info import ModelInfo
 from app.engine.kvtypes import F16, KvCacheType
 from app.engine.memory import (
-    HEADROOM_BYTES,
-    MIB,
     N_UBATCH,
+    DeviceEstimate,
     compute_buffer_estimate,
     compute_buffer_parts,
     kv_bytes_by_device,
@@ -27,43 +25,6 @@ from app.engine.placement import CPU, LayerPlacement
 
 if TYPE_CHECKING:
     from app.engine.devices import Device
-
-# Left free on each GPU: llama.cpp's own margin when it fits a model to the devices (common/fit.h, -fitt).
-VRAM_MARGIN_BYTES = 1024 * MIB
-
-
-@dataclass(frozen=True)
-class DeviceEstimate:
-    name: str  # "CPU" for the computer's RAM, else ggml's device name
-    description: str
-    is_gpu: bool
-    weights_bytes: int
-    k_bytes: int
-    v_bytes: int
-    f16_kv_bytes: int  # f16/f16 K and V on this device, same placement
-    compute_bytes: int
-    free_bytes: int  # GPU: free memory the backend reports; CPU: available RAM
-
-    @property
-    def kv_bytes(self) -> int:
-        return self.k_bytes + self.v_bytes
-
-    @property
-    def saving_bytes(self) -> int:
-        return self.f16_kv_bytes - self.kv_bytes
-
-    @property
-    def total_bytes(self) -> int:
-        return self.weights_bytes + self.kv_bytes + self.compute_bytes
-
-    @property
-    def margin_bytes(self) -> int:
-        return VRAM_MARGIN_BYTES if self.is_gpu else HEADROOM_BYTES
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes + self.margin_bytes <= self.free_bytes
-
 
 def weights_by_device(info: ModelInfo, placement: LayerPlacement) -> dict[str, int]:
     w = info.weights

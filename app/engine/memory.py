@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from app.engine.errors import KvConfigError
 from app.engine.gguf_info import ModelInfo
 from app.engine.kvtypes import CACHE_TYPES, F16, KvCacheType
-
-if TYPE_CHECKING:
-    from app.engine.device_estimate import DeviceEstimate
 
 CTX_PAD = 256  # llama.cpp rounds n_ctx (and the window cache) up to this many cells
 N_UBATCH = 512  # micro-batch the engine loads with; sizes the window cache and compute buffer
@@ -162,6 +158,43 @@ def compute_buffer_estimate(info: ModelInfo, n_ctx: int, *, flash_attn: bool) ->
 def output_buffer_bytes(info: ModelInfo) -> int:
     """llama.cpp keeps the f32 logits of the last token of each batch."""
     return info.n_vocab * 4
+
+
+# Left free on each GPU: llama.cpp's own margin when it fits a model to the devices (common/fit.h, -fitt).
+VRAM_MARGIN_BYTES = 1024 * MIB
+
+
+@dataclass(frozen=True)
+class DeviceEstimate:
+    name: str  # "CPU" for the computer's RAM, else ggml's device name
+    description: str
+    is_gpu: bool
+    weights_bytes: int
+    k_bytes: int
+    v_bytes: int
+    f16_kv_bytes: int  # f16/f16 K and V on this device, same placement
+    compute_bytes: int
+    free_bytes: int  # GPU: free memory the backend reports; CPU: available RAM
+
+    @property
+    def kv_bytes(self) -> int:
+        return self.k_bytes + self.v_bytes
+
+    @property
+    def saving_bytes(self) -> int:
+        return self.f16_kv_bytes - self.kv_bytes
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_bytes + self.compute_bytes
+
+    @property
+    def margin_bytes(self) -> int:
+        return VRAM_MARGIN_BYTES if self.is_gpu else HEADROOM_BYTES
+
+    @property
+    def fits(self) -> bool:
+        return self.total_bytes + self.margin_bytes <= self.free_bytes
 
 
 @dataclass(frozen=True)

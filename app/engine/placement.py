@@ -69,6 +69,9 @@ def place_layers(
         free = d.free_bytes if (d.free_bytes or d.total_bytes) else host_free_bytes
         total = f32(total + f32(free))
         splits.append(total)
+    if devices and total == 0:  # no device reports memory, nor the host: weigh them equally
+        splits = [f32(i + 1) for i in range(len(devices))]
+        total = f32(len(devices))
     splits = [f32(s / total) for s in splits] if devices else []
     start = max(n_layer + 1 - n_gpu_layers, 0)
     active = min(n_gpu_layers, n_layer + 1) if devices else 0

@@ -90,3 +90,9 @@ def test_without_a_gpu_auto_is_silent_and_an_explicit_choice_is_told():
 def test_impossible_gpu_layer_counts_are_refused_with_the_range(value):
     with pytest.raises(KvConfigError, match="GPU layers"):
         resolve_gpu_layers(value, 30, True, lambda n: True)
+
+
+def test_devices_that_report_no_memory_on_a_host_that_reports_none_share_equally():
+    silent = [Device(f"Vulkan{i}", "silent", "Vulkan", "gpu", 0, 0) for i in range(2)]
+    p = place_layers(10, 11, silent, kv_offload=True, host_free_bytes=0)
+    assert p.layer_devices.count("Vulkan0") == 6 and p.output_device == "Vulkan1"

@@ -306,3 +306,11 @@ def device_allocations(devices: DeviceReport, kv: dict[str, tuple[int, int]], gp
             compute_bytes=round((devices.mib("compute", name) + devices.mib("output", name)) * MIB),
         ))
     return tuple(out)
+
+
+def kv_by_device_from_report(kv: KvBytes, devices: DeviceReport) -> dict[str, tuple[int, int]]:
+    """(K, V) per device from the rounded `KV buffer size` lines, split as the whole cache is;
+    used only when the state cannot be read (the report is then marked inexact)."""
+    k_share = kv.k_bytes / kv.total if kv.total else 0.5
+    totals = {d: devices.mib("KV", d) * MIB for d in devices.devices}
+    return {d: (round(b * k_share), round(b * (1 - k_share))) for d, b in totals.items()}

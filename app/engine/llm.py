@@ -32,6 +32,7 @@ from app.engine.allocation import (
     StateFormatError,
     device_allocations,
     kv_by_device,
+    kv_by_device_from_report,
     kv_from_report,
     measure_kv,
     parse_allocation_report,
@@ -81,8 +82,7 @@ class ChatEngine:
         self._prompts: PromptBuilder | None = None
         self._report: LoadReport | None = None
         self._abort_event: threading.Event | None = None
-        self._allocation_log = ""  # llama.cpp's words while the current model was created
-        self._allocation_lines: list[tuple[int, str]] = []
+        self._allocation_lines: list[tuple[int, str]] = []  # llama.cpp's words while the model was created
         self._device_report: DeviceReport | None = None  # where llama.cpp put each layer and buffer
         # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
         # and calling into Python that often would slow every generated token.
@@ -153,12 +153,11 @@ class ChatEngine:
         if error is not None:
             raise error
         llm.verbose = False
-        self._allocation_log = log.text()
         self._allocation_lines = log.lines
         return llm
 
     def _adopt(self, llm: Llama, resolved: ResolvedConfig, started: float) -> LoadReport:
-        allocation = parse_allocation_report(self._allocation_log)
+        allocation = parse_allocation_report("\n".join(line for _, line in self._allocation_lines))
         placed = self._device_report = parse_device_report(self._allocation_lines)
         try:
             rows = self._cache_rows(llm, allocation)
@@ -167,9 +166,7 @@ class ChatEngine:
         except (StateFormatError, AllocationMismatch) as exc:
             _log.warning("KV bytes taken from llama.cpp's rounded report: %s", exc)
             kv, exact = kv_from_report(allocation), False
-            k_share = kv.k_bytes / kv.total if kv.total else 0.5
-            kv_mib = {d: placed.mib("KV", d) * MIB for d in placed.devices}
-            kv_devices = {d: (round(b * k_share), round(b * (1 - k_share))) for d, b in kv_mib.items()}
+            kv_devices = kv_by_device_from_report(kv, placed)
         prompts = PromptBuilder(llm, resolved.model)
         self._llm = llm
         self._resolved = resolved

@@ -152,7 +152,6 @@ class KvPanel(QWidget):
 
         self.gpu_box = GpuBox()
         self.gpu_box.sig_changed.connect(self._on_field_changed)
-
         # Kept out of the scrolling settings: the main window pins it under them, always in view.
         self.summary = PlanSummary()
         self.summary.apply_button.clicked.connect(self._on_apply_clicked)
@@ -369,12 +368,11 @@ class KvPanel(QWidget):
         if not shown:
             self.reach_label.setText("")
             return
-        self.reach_label.setText(
-            (self.tr("Longest context that fits on the GPU and in RAM now: {reach}") if plan.resolved and
-             plan.resolved.placement.devices != ("CPU",) else
-             self.tr("Longest context that fits in memory now: {reach}")).format(
-                reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown))
-        )
+        on_gpu = plan.estimate is not None and plan.estimate.gpu_devices
+        text = (self.tr("Longest context that fits on the GPU and in RAM now: {reach}") if on_gpu else
+                self.tr("Longest context that fits in memory now: {reach}"))
+        self.reach_label.setText(text.format(
+            reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown)))
         self.reach_label.setToolTip("\n".join(
             self.tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length)").format(
                 type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB)

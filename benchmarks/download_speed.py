@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.model_download import DownloadCancelled, download_gguf, sha256_of  # noqa: E402
-from app.paths import starter_model_path  # noqa: E402
+from app.core.model_download import DownloadCancelled, download_gguf, sha256_of  # noqa: E402
+from app.core.paths import starter_model_path  # noqa: E402
 from tests.fake_hub import FakeHub  # noqa: E402
 
 REPO = "bench/starter-gguf"

@@ -19,6 +19,7 @@ import time
 import llama_cpp.llama_cpp as llama_c
 from llama_cpp import Llama
 
+from app.core.paths import starter_model_path
 from app.engine import llama_log
 from app.engine.config import LoadConfig
 from app.engine.host import EngineHost
@@ -26,7 +27,6 @@ from app.engine.llm import default_threads
 from app.engine.memory import N_UBATCH
 from app.engine.prompt import PromptBuilder
 from app.engine.records import ChatMessage, SamplingParams
-from app.paths import starter_model_path
 
 PROMPT = [ChatMessage("user", "Write a long, detailed story about a lighthouse keeper and a storm.")]
 

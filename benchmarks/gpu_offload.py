@@ -42,15 +42,15 @@ import llama_cpp  # noqa: E402
 import llama_cpp.llama_cpp as llama_c  # noqa: E402
 from llama_cpp import Llama  # noqa: E402
 
+from app.core.paths import starter_model_path  # noqa: E402
 from app.engine import llama_log  # noqa: E402
 from app.engine.config import LoadConfig  # noqa: E402
-from app.engine.devices import gpu_offload_supported, list_devices, offload_devices  # noqa: E402
-from app.engine.gguf_info import read_model_info  # noqa: E402
+from app.engine.devices.registry import gpu_offload_supported, list_devices, offload_devices  # noqa: E402
+from app.engine.gguf.info import read_model_info  # noqa: E402
 from app.engine.host import EngineHost  # noqa: E402
 from app.engine.llm import default_threads  # noqa: E402
 from app.engine.memory import MIB, N_UBATCH  # noqa: E402
 from app.engine.records import LoadReport, SamplingParams  # noqa: E402
-from app.paths import starter_model_path  # noqa: E402
 
 PROMPT = ("The lighthouse keeper climbed the spiral stairs as the storm rolled in from the sea. "
           "He had kept the light for thirty years, and tonight")

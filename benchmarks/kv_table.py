@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from app.core.paths import starter_model_path
 from app.engine.config import LoadConfig
 from app.engine.host import EngineHost
 from app.engine.memory import MIB
 from app.engine.records import ChatMessage, SamplingParams
-from app.paths import starter_model_path
 
 DEFAULT_PAIRS = (
     "f32/f32,f16/f16,bf16/bf16,q8_0/q8_0,q5_1/q5_1,q5_0/q5_0,q4_1/q4_1,q4_0/q4_0,iq4_nl/iq4_nl,"

@@ -17,14 +17,14 @@ import tempfile
 import threading
 import time
 
+from app.core.paths import starter_model_path
 from app.engine.config import LoadConfig, resolve
-from app.engine.gguf_info import read_model_info
-from app.engine.lab import LabSpec, ResultCache
-from app.engine.lab_context import LabContext
-from app.engine.lab_results import LabPair
+from app.engine.gguf.info import read_model_info
+from app.engine.lab.context import LabContext
+from app.engine.lab.results import LabPair
+from app.engine.lab.run import LabSpec, ResultCache
 from app.engine.llm import ChatEngine, default_threads
 from app.engine.memory import MIB
-from app.paths import starter_model_path
 
 
 def main() -> None:

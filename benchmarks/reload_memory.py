@@ -12,11 +12,11 @@ import itertools
 
 import psutil
 
+from app.core.paths import starter_model_path
 from app.engine.config import LoadConfig
 from app.engine.host import EngineHost
 from app.engine.memory import MIB
 from app.engine.records import ChatMessage, SamplingParams
-from app.paths import starter_model_path
 
 PAIRS = [("f16", "f16"), ("q8_0", "q4_0"), ("q4_0", "q4_0"), ("bf16", "q8_0"), ("f32", "f16")]
 

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.core.paths import starter_model_path  # noqa: E402
 from app.engine.records import ChatMessage, SamplingParams  # noqa: E402
-from app.engine.remote import RemoteHost  # noqa: E402
-from app.paths import starter_model_path  # noqa: E402
+from app.engine.remote.host import RemoteHost  # noqa: E402
 from tests.llama_server import ALIAS, llama_cpp_server  # noqa: E402
 
 PROMPT = [ChatMessage("user", "Write a long, detailed story about a lighthouse keeper and a storm.")]

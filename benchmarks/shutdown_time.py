@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.store import open_store  # noqa: E402
+from app.core.store import open_store  # noqa: E402
 
 
 def one_run() -> tuple[float, bool]:

@@ -23,8 +23,8 @@ import qasync  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.core.store import ConversationStore  # noqa: E402
 from app.engine.host import EngineHost  # noqa: E402
-from app.store import ConversationStore  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 
 TICK_MS = 5

@@ -3,7 +3,7 @@
 llama.cpp builds each architecture's graph when a context is created, and most builders begin
 with `GGML_ASSERT(n_embd_head == hparams.n_embd_head_k())` (K and V heads the same size) and
 `GGML_ASSERT(n_embd_head == n_rot)` (RoPE over the whole head). A header that breaks either
-aborts the process. app/engine/gguf_limits.py refuses such headers for the architectures
+aborts the process. app/engine/gguf/limits.py refuses such headers for the architectures
 listed there; this script lists them from a llama.cpp source tree (the one vendored by the
 pinned llama-cpp-python: `pip download llama-cpp-python==<version> --no-binary :all:`).
 

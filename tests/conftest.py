@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(scope="session")
 def starter_model() -> Path:
     """SmolLM2-135M-Instruct Q4_1 (llama architecture, with a chat template)."""
-    from app.paths import starter_model_path
+    from app.core.paths import starter_model_path
 
     path = starter_model_path()
     if path is None:

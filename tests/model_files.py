@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter
 
-from app.engine.gguf_header import read_gguf_header
+from app.engine.gguf.header import read_gguf_header
 
 
 def truncated_copy(model: Path, dest: Path, keep_fraction: float = 0.5) -> Path:

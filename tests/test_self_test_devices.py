@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.engine.allocation import DeviceAllocation
-from app.engine.devices import Device
+from app.engine.devices.allocation import DeviceAllocation
+from app.engine.devices.registry import Device
 from app.ui import self_test
 
 VULKAN = Device("Vulkan0", "llvmpipe (LLVM 15.0.6, 256 bits)", "Vulkan", "gpu", 2 << 30, 2 << 30)
@@ -76,7 +76,7 @@ def test_kv_on_another_device_than_estimated_fails():
 
 
 def test_the_device_list_goes_into_the_report(monkeypatch):
-    import app.engine.devices as devices
+    import app.engine.devices.registry as devices
 
     monkeypatch.setattr(devices, "list_devices", lambda: (VULKAN, CPU))
     monkeypatch.setattr(devices, "gpu_offload_supported", lambda: True)

@@ -23,13 +23,13 @@ from datetime import datetime
 
 import jinja2
 import jinja2.ext
+import llama_cpp.llama_chat_format as llama_chat_format
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-import llama_cpp.llama_chat_format as llama_chat_format
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from app.engine.i18n import translate
+from app.i18n import translate
 
 MAX_VALUE_CHARS = 64 << 20  # the longest text or list one operation may build
 MAX_PROMPT_CHARS = 256 << 20  # the longest prompt a render may write (far past any context)

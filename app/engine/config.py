@@ -10,17 +10,17 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from app.engine.device_estimate import estimate_devices
+from app.engine.devices.estimate import estimate_devices
+from app.engine.devices.gpu_layers import resolve_gpu_layers
+from app.engine.devices.placement import SPLIT_MODES, LayerPlacement, place_layers, used_devices
 from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
-from app.engine.gguf_info import ModelInfo
-from app.engine.gpu_layers import resolve_gpu_layers
-from app.engine.i18n import translate
+from app.engine.gguf.info import ModelInfo
 from app.engine.kvtypes import KvCacheType, cache_type
 from app.engine.memory import MAX_CTX, MIB, MemoryEstimate, estimate_memory, layer_cells, layer_row_bytes, pad_ctx
-from app.engine.placement import SPLIT_MODES, LayerPlacement, place_layers, used_devices
+from app.i18n import translate
 
 if TYPE_CHECKING:
-    from app.engine.devices import Device
+    from app.engine.devices.registry import Device
 
 FLASH_ATTN_MODES = ("auto", "on", "off")
 DEFAULT_N_CTX = 4096

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.engine.i18n import translate
+from app.i18n import translate
 
 
 class EngineError(Exception):

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.engine.errors import ContextOverflowError
-from app.engine.i18n import translate
 from app.engine.records import ChatMessage
+from app.i18n import translate
 
 DROP_OLDEST = "drop_oldest"
 STOP = "stop"

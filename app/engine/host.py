@@ -19,17 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from app.engine.config import LoadConfig
-from app.engine.dry_run import checked_against_dry_run, dry_run
+from app.engine.devices.dry_run import checked_against_dry_run, dry_run
+from app.engine.devices.placement import CPU
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
 from app.engine.history_fit import DROP_OLDEST, FittedPrompt
-from app.engine.i18n import translate
-from app.engine.lab import LabProgress, LabSpec
-from app.engine.lab_results import LabReport
+from app.engine.lab.results import LabReport
+from app.engine.lab.run import LabProgress, LabSpec
 from app.engine.llm import ChatEngine
-from app.engine.placement import CPU
 from app.engine.planner import LoadPlan, plan_load
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
 from app.engine.sampling_check import check_sampling
+from app.i18n import translate
 
 _log = logging.getLogger(__name__)
 _END = object()

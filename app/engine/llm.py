@@ -26,7 +26,9 @@ import numpy as np
 from llama_cpp import Llama
 
 from app.engine import llama_log
-from app.engine.allocation import (
+from app.engine.chat_template import templates_left_uncompiled
+from app.engine.config import ResolvedConfig
+from app.engine.devices.allocation import (
     AllocationMismatch,
     DeviceReport,
     StateFormatError,
@@ -39,15 +41,13 @@ from app.engine.allocation import (
     parse_device_report,
     parse_sequence_state,
 )
-from app.engine.chat_template import templates_left_uncompiled
-from app.engine.config import ResolvedConfig
-from app.engine.dry_run import offload_params
+from app.engine.devices.dry_run import offload_params
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
-from app.engine.i18n import translate
 from app.engine.memory import MIB, N_UBATCH, window_cells
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
+from app.i18n import translate
 
 _log = logging.getLogger(__name__)
 
@@ -239,8 +239,8 @@ class ChatEngine:
         return self._prompts.completion_tokens(text)
 
     def run_lab(self, spec, cancel: threading.Event, on_progress):
-        """The KV lab on the loaded model (see app/engine/lab.py)."""
-        from app.engine.lab import run_lab
+        """The KV lab on the loaded model (see app/engine/lab/run.py)."""
+        from app.engine.lab.run import run_lab
 
         llm = self._require()
         return run_lab(llm, self._resolved, self._prompts, spec, cancel, on_progress)

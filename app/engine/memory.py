@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.errors import KvConfigError
-from app.engine.gguf_info import ModelInfo
+from app.engine.gguf.info import ModelInfo
 from app.engine.kvtypes import CACHE_TYPES, F16, KvCacheType
 
 CTX_PAD = 256  # llama.cpp rounds n_ctx (and the window cache) up to this many cells

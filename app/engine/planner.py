@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 import psutil
 
 from app.engine.config import DEFAULT_N_CTX, LoadConfig, ResolvedConfig, resolve
-from app.engine.device_estimate import estimate_devices
-from app.engine.devices import Device, gpu_offload_supported, list_devices, offload_devices
+from app.engine.devices.estimate import estimate_devices
+from app.engine.devices.placement import CPU
+from app.engine.devices.registry import Device, gpu_offload_supported, list_devices, offload_devices
 from app.engine.errors import EngineError, InsufficientMemoryError
-from app.engine.gguf_info import ModelInfo, read_model_info
+from app.engine.gguf.info import ModelInfo, read_model_info
 from app.engine.kvtypes import KvCacheType
 from app.engine.memory import MAX_CTX, MemoryEstimate, TypeCapacity, capacity_table
-from app.engine.placement import CPU
 
 
 def available_memory() -> int:

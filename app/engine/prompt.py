@@ -14,9 +14,9 @@ from llama_cpp import Llama
 
 from app.engine.chat_template import ChatTemplate, TemplateLimitError
 from app.engine.errors import NoChatTemplateError
-from app.engine.gguf_info import ModelInfo
-from app.engine.i18n import translate
+from app.engine.gguf.info import ModelInfo
 from app.engine.records import ChatMessage
+from app.i18n import translate
 
 
 class PromptBuilder:

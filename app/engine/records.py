@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.engine.allocation import DeviceAllocation
 from app.engine.config import LoadConfig
-from app.engine.gguf_info import ModelInfo
+from app.engine.devices.allocation import DeviceAllocation
+from app.engine.gguf.info import ModelInfo
 from app.engine.memory import KvBytes, MemoryEstimate
 
 

@@ -12,8 +12,8 @@ import math
 from dataclasses import fields
 
 from app.engine.errors import EngineError
-from app.engine.i18n import translate
 from app.engine.records import SamplingParams
+from app.i18n import translate
 
 MAX_SEED = 2**32 - 2  # llama.cpp's seed is a uint32, and 2**32 - 1 asks it for a random one
 MAX_TOKENS_LIMIT = 1 << 24  # far beyond any context; a larger number is a typing mistake

@@ -11,10 +11,10 @@ import qasync
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app.core.paths import APP_ID, config_dir, data_dir, resources_dir
+from app.core.settings import Settings, load_settings
+from app.core.store import open_store
 from app.engine.host import EngineHost
-from app.paths import APP_ID, config_dir, data_dir, resources_dir
-from app.settings import Settings, load_settings
-from app.store import open_store
 from app.ui.i18n import install_language
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme

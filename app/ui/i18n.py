@@ -2,7 +2,7 @@
 
 "system" follows the OS locale. Qt's own dialogs (file pickers, standard buttons) are translated by
 the qtbase catalogue that ships with Qt; the engine's messages go through the same translator
-(app.engine.i18n's backend). A language chosen in the app takes effect at the next start.
+(app.i18n's backend). A language chosen in the app takes effect at the next start.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import os
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from app.engine import i18n as engine_i18n
-from app.paths import resources_dir
+from app import i18n as engine_i18n
+from app.core.paths import resources_dir
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}  # each in its own language, as language menus show them
 ENVIRONMENT_OVERRIDE = "KVCHAT_LANGUAGE"  # for screenshots and tests: "en" or "zh_CN"

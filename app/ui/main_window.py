@@ -9,35 +9,28 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QMainWindow,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from app.conversation_io import ConversationFileError
+from app.core.conversation_io import ConversationFileError
+from app.core.paths import starter_model_path
+from app.core.settings import Settings, load_settings, save_settings
+from app.core.store import ConversationStore, StoreError
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
-from app.paths import starter_model_path
-from app.settings import Settings, load_settings, save_settings
-from app.store import ConversationStore, StoreError
 from app.ui.banner import Banner
-from app.ui.chat_session import ChatSession
-from app.ui.chat_view import ChatView
-from app.ui.composer import Composer
-from app.ui.conversation_files import ConversationFiles
-from app.ui.conversation_list import ConversationList
-from app.ui.conversation_settings import ConversationSettings
-from app.ui.kv_panel import KvPanel
-from app.ui.lab_window import LabWindow
-from app.ui.memory_gauge import MemoryGauge
+from app.ui.chat.chat_session import ChatSession
+from app.ui.chat.chat_view import ChatView
+from app.ui.chat.composer import Composer
+from app.ui.chat.conversation_files import ConversationFiles
+from app.ui.chat.conversation_list import ConversationList
+from app.ui.chat.conversation_settings import ConversationSettings
+from app.ui.kv.kv_panel import KvPanel
+from app.ui.kv.memory_gauge import MemoryGauge
+from app.ui.lab.lab_window import LabWindow
 from app.ui.menus import Menus
-from app.ui.models_window import ModelsWindow
-from app.ui.remote_mode import RemoteMode
+from app.ui.models.models_window import ModelsWindow
+from app.ui.remote.remote_mode import RemoteMode
 from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.side_column import SideColumn
 from app.ui.tasks import set_error_handler, spawn

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QScrollArea
 
+from app.core.store import ConversationStore
 from app.engine.host import EngineHost
-from app.engine.remote import RemoteHost
-from app.store import ConversationStore
+from app.engine.remote.host import RemoteHost
 from app.ui.application import make_qapp, prepare_look, run_with_loop
 from app.ui.main_window import MainWindow
 

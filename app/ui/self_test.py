@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 import psutil
 
 from app import __version__
-from app.engine.i18n import translate
-from app.paths import starter_model_path
+from app.core.paths import starter_model_path
+from app.i18n import translate
 
 if TYPE_CHECKING:
-    from app.engine.devices import Device
+    from app.engine.devices.registry import Device
     from app.engine.records import LoadReport
 
 REPLY_TOKENS = 8
@@ -43,7 +43,7 @@ def _since_process_start() -> float:
 
 def _device_facts(result: dict) -> dict[str, Device]:
     """The devices of this llama.cpp build, into the report; returns them by name."""
-    from app.engine.devices import gpu_offload_supported, list_devices
+    from app.engine.devices.registry import gpu_offload_supported, list_devices
 
     devices = list_devices()
     result["gpu_offload_supported"] = gpu_offload_supported()
@@ -90,8 +90,8 @@ def _check_allocation(result: dict, report: LoadReport, devices: dict[str, Devic
 
 
 async def _check(result: dict) -> None:
+    from app.core.store import ConversationStore
     from app.engine.host import EngineHost
-    from app.store import ConversationStore
     from app.ui.main_window import MainWindow
 
     devices = _device_facts(result)

@@ -10,7 +10,7 @@ import pytest
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from app.engine.chat_template import ChatTemplate, TemplateLimitError
-from app.engine.gguf_info import read_model_info
+from app.engine.gguf.info import read_model_info
 
 MESSAGES = [
     {"role": "system", "content": "Be brief."},

@@ -4,7 +4,7 @@ import pytest
 
 from app.engine.config import LoadConfig, resolve, resolve_flash_attn
 from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
-from app.engine.gguf_info import read_model_info
+from app.engine.gguf.info import read_model_info
 from app.engine.kvtypes import CACHE_TYPES, cache_type
 from app.engine.memory import MIB
 from tests import model_files

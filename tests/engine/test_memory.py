@@ -2,16 +2,9 @@
 
 import pytest
 
-from app.engine.gguf_info import read_model_info
+from app.engine.gguf.info import read_model_info
 from app.engine.kvtypes import CACHE_TYPES, cache_type
-from app.engine.memory import (
-    MIB,
-    capacity_table,
-    estimate_memory,
-    kv_cache_bytes,
-    largest_fitting_context,
-    pad_ctx,
-)
+from app.engine.memory import MIB, capacity_table, estimate_memory, kv_cache_bytes, largest_fitting_context, pad_ctx
 
 F16, Q8, Q4 = cache_type("f16"), cache_type("q8_0"), cache_type("q4_0")
 GIB = 1024 * MIB

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.engine.config import LoadConfig, resolve
-from app.engine.dry_run import dry_run
-from app.engine.gguf_info import read_model_info
+from app.engine.devices.dry_run import dry_run
+from app.engine.gguf.info import read_model_info
 from app.engine.llm import ChatEngine
 from app.engine.memory import MIB
 

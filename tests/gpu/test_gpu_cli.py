@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_cli import kvchat
+from tests.cli.test_cli import kvchat
 
 
 def test_probe_offloads_and_every_device_matches_its_estimate(gpus, starter_model):

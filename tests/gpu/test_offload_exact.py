@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from app.engine.config import LoadConfig, resolve
-from app.engine.dry_run import checked_against_dry_run, dry_run
-from app.engine.gguf_info import read_model_info
+from app.engine.devices.dry_run import checked_against_dry_run, dry_run
+from app.engine.devices.placement import CPU
+from app.engine.gguf.info import read_model_info
 from app.engine.llm import ChatEngine
 from app.engine.memory import MIB
-from app.engine.placement import CPU
 
 PLENTY = 16 * 1024 * MIB
 

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from app.core.store import open_store
 from app.engine.host import EngineHost
-from app.store import open_store
 from app.ui.application import make_qapp, run_with_loop
 from app.ui.main_window import MainWindow
 

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def models_window(qtbot, loop):
-    from app.ui.models_window import ModelsWindow
+    from app.ui.models.models_window import ModelsWindow
 
     window = ModelsWindow()
     qtbot.addWidget(window)

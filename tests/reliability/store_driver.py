@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from app.store import ConversationStore
+from app.core.store import ConversationStore
 
 
 def main(path: str, count: int) -> None:

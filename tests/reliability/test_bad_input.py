@@ -9,7 +9,7 @@ import pytest
 
 from app.engine.config import LoadConfig, resolve
 from app.engine.errors import KvConfigError
-from app.engine.gguf_info import read_model_info
+from app.engine.gguf.info import read_model_info
 from app.engine.kvtypes import CACHE_TYPES
 from app.engine.llm import ChatEngine
 from app.engine.memory import MIB

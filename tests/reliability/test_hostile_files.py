@@ -13,10 +13,10 @@ import threading
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from app.conversation_io import ConversationFileError, from_store, read_conversation, write_conversation
+from app.core.conversation_io import ConversationFileError, from_store, read_conversation, write_conversation
+from app.core.store import ConversationStore
 from app.engine.records import ReplyStats
-from app.store import ConversationStore
-from app.ui.conversation_files import ConversationFiles
+from app.ui.chat.conversation_files import ConversationFiles
 from tests.ui.conftest import until
 
 HANG_GUARD_MS = 120_000  # only so that a hang fails instead of blocking
@@ -141,8 +141,8 @@ def test_a_fifo_is_refused_without_blocking(files, qtbot, tmp_path):
 
 def test_a_store_that_fills_up_halfway_through_an_import_keeps_nothing_of_it(tmp_path):
     """A real fault in the middle of the write: the whole import is one transaction."""
-    from app.conversation_io import into_store
-    from app.store import StoreError
+    from app.core.conversation_io import into_store
+    from app.core.store import StoreError
 
     store = ConversationStore(tmp_path / "conversations.sqlite3")
     data = good_conversation()
@@ -210,7 +210,7 @@ class StatementLog:
 @pytest.mark.parametrize("kind, n", [("md", 100_000), ("json", 200_000)])
 def test_a_big_file_imports_off_the_gui_thread_in_one_transaction_with_progress(
         tmp_path, qtbot, monkeypatch, kind, n):
-    from app.store import IMPORT_BATCH
+    from app.core.store import IMPORT_BATCH
 
     statements = StatementLog(monkeypatch)
     parent = QWidget()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.model_download import DownloadCancelled, DownloadError, download_gguf, list_gguf_files
-from app.model_library import own_models_dir
+from app.core.model_download import DownloadCancelled, DownloadError, download_gguf, list_gguf_files
+from app.core.model_library import own_models_dir
 from tests import model_files
 from tests.fake_hub import FROM_ZERO, NO_CONTENT_RANGE, FakeHub
 from tests.hostile_gguf import llama_fields, write_gguf

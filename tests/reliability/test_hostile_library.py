@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-import app.model_library as model_library
-from app.model_library import LM_STUDIO, OLLAMA, scan_models
+import app.core.model_library as model_library
+from app.core.model_library import LM_STUDIO, OLLAMA, scan_models
 from tests.hostile_gguf import ARRAY, FLOAT32, STRING, UINT32, llama_fields, nested_array, write_gguf
 from tests.reliability.models_window_fixture import models_window  # noqa: F401
-from tests.test_model_library import place
+from tests.core.test_model_library import place
 
 GOOD_DIGEST = "a" * 64
 HOSTILE_HEADERS = {
@@ -145,7 +145,7 @@ SCAN_UNDER_A_CAP = """
 import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
-from app.model_library import LM_STUDIO, scan_models
+from app.core.model_library import LM_STUDIO, scan_models
 found = scan_models({{LM_STUDIO: [Path(sys.argv[1])]}}, hf_cache_dir=Path(sys.argv[2]))
 print(json.dumps([[m.name, m.error, m.info is not None] for m in found]))
 """

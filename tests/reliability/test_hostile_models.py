@@ -16,12 +16,23 @@ import pytest
 
 from app.engine.config import LoadConfig
 from app.engine.errors import ModelFileError
-from app.engine.gguf_header import MAX_ARRAY_DEPTH, MAX_HEADER_ENTRIES, SkippedArray, read_gguf_header
-from app.engine.gguf_info import read_model_info
+from app.engine.gguf.header import MAX_ARRAY_DEPTH, MAX_HEADER_ENTRIES, SkippedArray, read_gguf_header
+from app.engine.gguf.info import read_model_info
 from app.engine.planner import plan_load
 from tests.hostile_gguf import (
-    ARRAY, FLOAT32, FLOAT64, STRING, UINT8, UINT32, UINT64, Raw, llama_fields, llama_tensors, nested_array,
-    rewrite_fields, write_gguf,
+    ARRAY,
+    FLOAT32,
+    FLOAT64,
+    STRING,
+    UINT8,
+    UINT32,
+    UINT64,
+    Raw,
+    llama_fields,
+    llama_tensors,
+    nested_array,
+    rewrite_fields,
+    write_gguf,
 )
 from tests.ui.conftest import send, until
 

@@ -11,9 +11,10 @@ from contextlib import aclosing
 import pytest
 from PySide6.QtCore import Qt
 
-from app.engine import remote, remote_http
 from app.engine.records import ChatMessage, SamplingParams
-from app.engine.remote import RemoteError, RemoteHost
+from app.engine.remote import host as remote
+from app.engine.remote import http as remote_http
+from app.engine.remote.host import RemoteError, RemoteHost
 from tests import hostile_server
 from tests.hostile_server import ODD_EVENTS, ODD_LISTINGS, HostileServer
 from tests.ui.conftest import send, until

@@ -14,14 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTextBrowser
 
-import app.store_schema as store_schema
+import app.core.store_schema as store_schema
+from app.core.paths import cache_dir
+from app.core.store import ConversationStore
 from app.main import main
-from app.paths import cache_dir
-from app.store import ConversationStore
-from app.ui import chat_view as chat_view_module
 from app.ui import main_window as main_window_module
+from app.ui.chat import chat_view as chat_view_module
+from app.ui.chat.message_widget import DISPLAY_LIMIT, MessageWidget
 from app.ui.main_window import MainWindow
-from app.ui.message_widget import DISPLAY_LIMIT, MessageWidget
 from tests.ui.conftest import send, until
 
 # -- helpers -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.store import open_store
+from app.core.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ import sqlite3
 
 import pytest
 
-import app.store_schema as store_schema
+import app.core.store_schema as store_schema
+from app.core.settings import Settings, load_settings
+from app.core.store import ConversationStore, StoreError, open_store
 from app.engine.records import ReplyStats, SamplingParams
-from app.settings import Settings, load_settings
-from app.store import ConversationStore, StoreError, open_store
 from tests.ui.conftest import send
 
 

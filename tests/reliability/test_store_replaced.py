@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import ConversationStore
+from app.core.store import ConversationStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -175,8 +175,8 @@ def test_nowhere_to_save_keeps_the_session_and_says_so(tmp_path):
 def test_an_import_after_the_database_was_deleted_goes_into_the_new_file(tmp_path, qtbot):
     from PySide6.QtWidgets import QWidget
 
-    from app.conversation_io import PortableConversation, PortableMessage, write_conversation
-    from app.ui.conversation_files import ConversationFiles
+    from app.core.conversation_io import PortableConversation, PortableMessage, write_conversation
+    from app.ui.chat.conversation_files import ConversationFiles
 
     path = tmp_path / "conversations.sqlite3"
     store, cid, notices = seeded_store(path)

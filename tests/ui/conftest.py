@@ -11,8 +11,8 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from app.core.store import ConversationStore, open_store
 from app.engine.host import EngineHost
-from app.store import ConversationStore, open_store
 from app.ui.main_window import MainWindow
 from app.ui.tasks import wait_all
 

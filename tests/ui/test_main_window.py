@@ -220,8 +220,8 @@ def test_a_base_model_is_continued_as_plain_text(window, loop, qtbot, gemma_mode
 
 
 def test_show_earlier_messages_adds_a_page_above_and_keeps_the_view_still(window, loop):
-    from app.store import StoredMessage
-    from app.ui.chat_view import PAGE_SIZE
+    from app.core.store import StoredMessage
+    from app.ui.chat.chat_view import PAGE_SIZE
 
     view = window.chat_view
     texts = [f"message {i}\n\nwith a second paragraph" for i in range(PAGE_SIZE + 30)]

@@ -1,0 +1,107 @@
+"""`kvchat lab`: the KV lab's table for scripts and the README."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from app.core.paths import cache_dir
+from app.engine.config import LoadConfig
+from app.engine.errors import EngineError
+from app.engine.host import EngineHost
+from app.engine.lab.results import LabPair, LabReport, PairResult, pareto_front, recommend
+from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
+from app.engine.memory import MIB
+from app.engine.planner import available_memory
+
+
+def parse_pairs(text: str | None) -> tuple[LabPair, ...]:
+    if not text or text == "presets":
+        return PRESET_PAIRS
+    if text == "all":
+        return ALL_PAIRS
+    return tuple(LabPair.parse(part) for part in text.split(",") if part.strip())
+
+
+def _row(r: PairResult, note: str = "") -> str:
+    return (f"| {r.pair.label}{note} | {'on' if r.flash_attn else 'off'} | {r.kv_bytes:,} | {r.saving_percent:.1f} % | "
+            f"{r.kl_mean:.5f} | {r.kl_p99:.4f} | {r.top1_agreement * 100:.1f} % | {r.perplexity_ratio:.4f} | "
+            f"{r.prompt_tokens_per_second:.0f} | {r.generation_tokens_per_second:.0f} |")
+
+
+def report_text(report: LabReport, budget: float) -> str:
+    front = {id(r) for r in pareto_front(report.all_points)}
+    lines = [
+        f"{report.model.display_name}: {report.scored_tokens} scored tokens ({report.reference_source} text), "
+        f"KV bytes at {report.n_ctx:,} tokens, {report.seconds:.0f} s"
+        + (f", {report.cached_pairs} pairs from the cache" if report.cached_pairs else ""),
+        "",
+        "| K / V | FA | KV bytes | saving | KL mean | KL p99 | top-1 | PPL ratio | prompt tok/s | gen tok/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        _row(report.reference, " (reference)"),
+    ]
+    if report.noise_floor is not None:
+        lines.append(_row(report.noise_floor, " (noise floor)"))
+    for r in sorted(report.results, key=lambda r: r.kv_bytes, reverse=True):
+        lines.append(_row(r, " *" if id(r) in front else ""))
+    lines.append("")
+    lines.append("* on the Pareto front: no other pair saves more memory for less quality loss.")
+    for label, why in report.errors.items():
+        lines.append(f"{label}: not measured: {why}")
+    rec = recommend(report, budget, available_memory())
+    lines.append(
+        f"Recommended for a mean KL budget of {budget}: K {rec.result.pair.type_k} / V {rec.result.pair.type_v} "
+        f"({rec.result.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens); it fits {rec.largest_ctx:,} tokens "
+        f"in the {rec.available_bytes / MIB / 1024:,.1f} GiB available now"
+        + (f" (the model was trained on {report.model.n_ctx_train:,})." if report.model.n_ctx_train else ".")
+    )
+    return "\n".join(lines)
+
+
+def report_json(report: LabReport, budget: float) -> dict:
+    rec = recommend(report, budget, available_memory())
+    return {
+        "model": report.model.path,
+        "n_ctx": report.n_ctx,
+        "reference_source": report.reference_source,
+        "scored_tokens": report.scored_tokens,
+        "seconds": round(report.seconds, 2),
+        "reference": report.reference.to_json(),
+        "noise_floor": report.noise_floor.to_json() if report.noise_floor else None,
+        "results": [r.to_json() for r in report.results],
+        "pareto_front": [r.pair.label for r in pareto_front(report.all_points)],
+        "recommendation": {"pair": rec.result.pair.label, "budget": budget, "largest_context": rec.largest_ctx},
+        "errors": report.errors,
+    }
+
+
+async def _lab(model: str, n_ctx: int, spec: LabSpec, quiet: bool) -> LabReport:
+    host = EngineHost()
+    try:
+        await host.load(LoadConfig(model, n_ctx=n_ctx))
+        report = None
+        async for item in host.lab(spec):
+            if isinstance(item, LabProgress):
+                if not quiet:
+                    print(f"\r[{item.done}/{item.total}] {item.label:<60}", end="", file=sys.stderr, flush=True)
+            else:
+                report = item
+        if not quiet:
+            print(file=sys.stderr)
+        return report
+    finally:
+        await host.close()
+
+
+def run_lab_command(model: str, n_ctx: int, pairs: str | None, tokens: int, text_file: str | None,
+                    budget: float, use_cache: bool, as_json: bool) -> int:
+    try:
+        spec = LabSpec(pairs=parse_pairs(pairs), scored_tokens=tokens, text_file=text_file,
+                       cache_dir=str(cache_dir()) if use_cache else None)
+        report = asyncio.run(_lab(model, n_ctx, spec, quiet=as_json))
+    except (EngineError, ValueError, OSError) as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report_json(report, budget), indent=2) if as_json else report_text(report, budget))
+    return 0

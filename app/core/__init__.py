@@ -1,0 +1,1 @@
+"""The Qt-free core of the app: conversations on disk, settings, paths, the model library, downloads."""

@@ -1,0 +1,1 @@
+"""The remote backend: chatting with an OpenAI-compatible server over HTTP."""

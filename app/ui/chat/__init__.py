@@ -1,0 +1,1 @@
+"""The chat: conversation list, messages, the composer and the session that drives them."""

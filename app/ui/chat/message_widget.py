@@ -1,0 +1,257 @@
+"""One message in the conversation: who said it, the Markdown body, actions and reply stats.
+
+A message longer than DISPLAY_LIMIT characters is shown as the start of its plain text with a note
+of its full size: laying out megabytes of rich text freezes the window for minutes and takes
+gigabytes. Copy still copies the whole message.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+
+from app.engine.records import ReplyStats
+from app.ui.chat.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
+
+DISPLAY_LIMIT = 50_000
+"""Characters of one message put into its view; a longer one shows its start, as plain text."""
+
+ROLE_NAMES = {  # English here; translated where shown
+    "user": QT_TRANSLATE_NOOP("MessageWidget", "You"),
+    "assistant": QT_TRANSLATE_NOOP("MessageWidget", "Assistant"),
+    "system": QT_TRANSLATE_NOOP("MessageWidget", "System"),
+}
+
+
+def role_name(role: str) -> str:
+    """How a role ("user", "assistant", "system" as stored) is shown."""
+    name = ROLE_NAMES.get(role)
+    return QCoreApplication.translate("MessageWidget", name) if name else role
+
+
+@lru_cache(maxsize=2)
+def renderer_for(dark: bool) -> MarkdownRenderer:
+    """One renderer per palette, shared by every message: making one takes milliseconds, a page
+    of a conversation has a hundred messages."""
+    return MarkdownRenderer(DARK if dark else LIGHT)
+
+
+def is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
+    if stats is None:
+        return ""
+    translate = QCoreApplication.translate
+    parts = [translate("MessageWidget", "{tokens} tokens").format(tokens=stats.generated_tokens)]
+    if stats.time_to_first_token is not None:
+        parts.append(translate("MessageWidget", "first token {seconds:.2f} s").format(
+            seconds=stats.time_to_first_token))
+    if stats.tokens_per_second:
+        parts.append(f"{stats.tokens_per_second:.1f} tok/s")
+    if stats.prompt_tokens:
+        if stats.cached_tokens:
+            parts.append(translate("MessageWidget", "prompt {prompt_tokens}, {cached_tokens} cached").format(
+                prompt_tokens=stats.prompt_tokens, cached_tokens=stats.cached_tokens))
+        else:
+            parts.append(translate("MessageWidget", "prompt {prompt_tokens}").format(
+                prompt_tokens=stats.prompt_tokens))
+    if stats.type_k:
+        parts.append(translate("MessageWidget", "K {type_k} / V {type_v}").format(
+            type_k=stats.type_k, type_v=stats.type_v))
+    if stats.dropped_messages:
+        parts.append(translate("MessageWidget", "{count} oldest messages left out").format(
+            count=stats.dropped_messages))
+    if finish_reason == "cancelled":
+        parts.append(translate("MessageWidget", "stopped"))
+    elif finish_reason == "length":
+        parts.append(translate("MessageWidget", "max tokens reached"))
+    elif finish_reason == "context_full":
+        parts.append(translate("MessageWidget", "context full"))
+    return "  ·  ".join(parts)
+
+
+class MarkdownView(QTextBrowser):
+    """A read-only rich-text view as tall as its content, so the outer scroll area scrolls."""
+
+    sig_copy_code = Signal(int)
+    """The "Copy code" link of code block N was clicked."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(120)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        self.document().contentsChanged.connect(self._fit_height)
+
+    @Slot(QUrl)
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() == COPY_CODE_SCHEME:
+            self.sig_copy_code.emit(int(url.path()))
+
+    def _fit_height(self) -> None:
+        self.document().setTextWidth(self.viewport().width())
+        height = int(self.document().size().height()) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, self.height())
+
+
+class MessageWidget(QFrame):
+    sig_edit = Signal(int)
+    """Edit this user message (by its store id) and resend from there."""
+    sig_regenerate = Signal()
+    """Replace this reply with a new one."""
+
+    def __init__(self, role: str, text: str = "", message_id: int | None = None, parent=None):
+        super().__init__(parent)
+        self.role = role
+        self.message_id = message_id
+        self._text = text
+        self._code_blocks: tuple[str, ...] = ()
+        self._dark: bool | None = None
+        self.setObjectName(f"message_{role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._apply_colors()
+
+        self.role_label = QLabel(f"<b>{role_name(role)}</b>")
+        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message as Markdown"),
+                                      self._on_copy_clicked)
+        self.edit_button = self._tool(self.tr("Edit"), self.tr("Edit this message and resend from here"),
+                                      lambda: self.sig_edit.emit(self.message_id or -1))
+        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr("Write this reply again"),
+                                            self.sig_regenerate.emit)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.role_label)
+        header.addStretch(1)
+        for b in (self.edit_button, self.regenerate_button, self.copy_button):
+            header.addWidget(b)
+
+        self.body = MarkdownView()
+        self.body.sig_copy_code.connect(self._on_copy_code)
+        self.status_label = QLabel()  # "Reading prompt..." while waiting
+        self.status_label.setVisible(False)
+        self.stats_label = QLabel()
+        self.stats_label.setObjectName("stats")
+        self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
+        self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stats_label.setVisible(False)
+        self.cut_label = QLabel()  # "Showing the first ... characters" for a message too long to draw
+        self.cut_label.setObjectName("cut")
+        self.cut_label.setWordWrap(True)
+        self.cut_label.setStyleSheet("color: #888; font-style: italic;")
+        self.cut_label.setVisible(False)
+        self._shown_start: str | None = None  # the start drawn as plain text, while the message is cut
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.body)
+        layout.addWidget(self.cut_label)
+        layout.addWidget(self.stats_label)
+        # Only now, with every child in a layout: showing a parentless child would open it as a window.
+        self.edit_button.setVisible(role == "user")
+        self.regenerate_button.setVisible(False)
+        self.set_text(text)
+
+    def _apply_colors(self) -> None:
+        """Colours for the current palette; called again when the theme changes."""
+        dark = is_dark(self)
+        if dark == self._dark:
+            return
+        self._dark = dark
+        self._renderer = renderer_for(dark)
+        background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
+        self.setStyleSheet(
+            f"QFrame#message_{self.role} {{ background: {background.get(self.role, 'transparent')}; "
+            f"border: 1px solid {'#3a3f47' if dark else '#dde1e6'}; border-radius: 8px; }}"
+        )
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._dark is not None and is_dark(self) != self._dark:
+            self._apply_colors()
+            self.set_text(self._text)
+
+    def _tool(self, text: str, tip: str, handler) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(handler)
+        return button
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def is_cut(self) -> bool:
+        """Only the start of the message is shown."""
+        return self._shown_start is not None
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        if len(text) <= DISPLAY_LIMIT:
+            rendered = self._renderer.render(text)
+            self._code_blocks = rendered.code_blocks
+            self._shown_start = None
+            self.body.setHtml(rendered.html)
+            self.cut_label.setVisible(False)
+            return
+        start = text[:DISPLAY_LIMIT]
+        if start != self._shown_start:  # a streaming reply past the limit only updates the note
+            self._code_blocks = ()
+            self._shown_start = start
+            self.body.setPlainText(start)
+        self.cut_label.setText(self.tr(
+            "This message is {total:,} characters long; the first {shown:,} are shown, as plain text. "
+            "Copy copies the whole message.").format(total=len(text), shown=DISPLAY_LIMIT))
+        self.cut_label.setVisible(True)
+
+    def set_status(self, status: str) -> None:
+        self.status_label.setText(f"<i>{status}</i>")
+        self.status_label.setVisible(bool(status))
+
+    def set_stats(self, stats: ReplyStats | None, finish_reason: str | None) -> None:
+        line = format_stats(stats, finish_reason)
+        self.stats_label.setText(line)
+        self.stats_label.setVisible(bool(line))
+
+    def set_regenerate_visible(self, visible: bool) -> None:
+        self.regenerate_button.setVisible(visible and self.role == "assistant")
+
+    def code_block(self, n: int) -> str:
+        return self._code_blocks[n]
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self._text)
+
+    @Slot(int)
+    def _on_copy_code(self, n: int) -> None:
+        if 0 <= n < len(self._code_blocks):
+            QGuiApplication.clipboard().setText(self._code_blocks[n])

@@ -1,0 +1,402 @@
+"""The KV cache and context panel: model, K and V precision, context length, flash attention,
+the compact window cache, and -- before anything loads -- what that choice costs."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.settings import Settings
+from app.engine.config import LoadConfig
+from app.engine.history_fit import DROP_OLDEST, STOP
+from app.engine.kvtypes import cache_type
+from app.engine.memory import MAX_CTX, MIB
+from app.engine.planner import LoadPlan
+from app.ui.kv.gpu_box import GpuBox
+from app.ui.kv.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, short_tokens, shown
+from app.ui.kv.plan_summary import PlanSummary, mib
+from app.ui.tasks import spawn
+
+CTX_STEP = 256
+PLAN_DELAY_MS = 120
+
+
+class KvPanel(QWidget):
+    sig_apply = Signal(object)
+    """Load with this LoadConfig."""
+    sig_open_model = Signal()
+    """The user wants to pick a model file."""
+    sig_open_lab = Signal()
+    """The user wants to measure what each precision costs this model."""
+    sig_overflow_changed = Signal(str)
+    """What a conversation longer than the context should do (a history_fit policy)."""
+
+    def __init__(self, planner, settings: Settings, parent=None):
+        super().__init__(parent)
+        self._planner = planner  # async (LoadConfig) -> LoadPlan
+        self._settings = settings
+        self._loaded: LoadConfig | None = None
+        self._plan: LoadPlan | None = None
+        self._busy = False
+        self._filling = False
+
+        # Model
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumContentsLength(18)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.open_button = QPushButton(self.tr("Open…"))
+        self.open_button.setToolTip(self.tr("Open a .gguf model file (or drop one on the window)"))
+        self.open_button.clicked.connect(self.sig_open_model)
+        self.model_info = QLabel()
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: #777;")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.open_button)
+        model_box = QGroupBox(self.tr("Model"))
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addLayout(model_row)
+        model_layout.addWidget(self.model_info)
+
+        # Precision
+        self.preset_buttons = []
+        presets = QGridLayout()
+        presets.setSpacing(4)
+        for i, (name, k, v) in enumerate(PRESETS):
+            button = QPushButton(shown(name))
+            button.setToolTip(f"K {k} / V {v}")
+            button.setCheckable(True)
+            button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
+            presets.addWidget(button, i // 2, i % 2)
+            self.preset_buttons.append((button, k, v))
+        self.k_combo, self.k_help = self._type_combo()
+        self.v_combo, self.v_help = self._type_combo()
+        precision_box = QGroupBox(self.tr("KV cache precision"))
+        form = QFormLayout(precision_box)
+        form.addRow(presets)
+        form.addRow(self.tr("K (keys)"), self.k_combo)
+        form.addRow("", self.k_help)
+        form.addRow(self.tr("V (values)"), self.v_combo)
+        form.addRow("", self.v_help)
+        self.lab_button = QPushButton(self.tr("Measure the quality cost in the KV lab…"))
+        self.lab_button.setToolTip(self.tr("Compare each precision with f16 on this model (Ctrl+L)"))
+        self.lab_button.clicked.connect(self.sig_open_lab)
+        form.addRow(self.lab_button)
+
+        # Context and attention
+        self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
+        self.ctx_slider.setRange(1, 32768 // CTX_STEP)
+        self.ctx_slider.valueChanged.connect(self._on_slider_moved)
+        self.ctx_spin = QSpinBox()
+        self.ctx_spin.setRange(1, MAX_CTX)
+        self.ctx_spin.setSingleStep(CTX_STEP)
+        self.ctx_spin.setGroupSeparatorShown(True)
+        self.ctx_spin.setSuffix(self.tr(" tokens"))
+        self.ctx_spin.valueChanged.connect(self._on_spin_changed)
+        ctx_row = QHBoxLayout()
+        ctx_row.addWidget(self.ctx_slider, 1)
+        ctx_row.addWidget(self.ctx_spin)
+        self.ctx_note = QLabel()
+        self.ctx_note.setWordWrap(True)
+        self.reach_label = QLabel()
+        self.reach_label.setWordWrap(True)
+        self.reach_label.setStyleSheet("color: #777;")
+        self.fa_combo = QComboBox()
+        for key, label, tip in FLASH_ATTN_CHOICES:
+            self.fa_combo.addItem(shown(label), key)
+            self.fa_combo.setItemData(self.fa_combo.count() - 1, shown(tip), Qt.ItemDataRole.ToolTipRole)
+        self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
+        self.fa_help = QLabel()
+        self.fa_help.setWordWrap(True)
+        self.fa_help.setStyleSheet("color: #777;")
+        self.window_check = QCheckBox(self.tr("Compact sliding-window cache"))
+        self.window_check.toggled.connect(self._on_field_changed)
+        self.window_help = QLabel()
+        self.window_help.setWordWrap(True)
+        self.window_help.setStyleSheet("color: #777;")
+        self.overflow_combo = QComboBox()
+        # Long choices must not widen the panel past its scroll area (the popup still shows them in full).
+        self.overflow_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.overflow_combo.setMinimumContentsLength(12)
+        self.overflow_combo.addItem(self.tr("Leave out the oldest messages, and say so"), DROP_OLDEST)
+        self.overflow_combo.addItem(self.tr("Stop and tell me"), STOP)
+        self.overflow_combo.setToolTip(self.tr("The system prompt and the latest messages are always kept."))
+        self.overflow_combo.currentIndexChanged.connect(
+            lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
+        context_box = QGroupBox(self.tr("Context"))
+        cform = QFormLayout(context_box)
+        cform.addRow(self.tr("Length"), ctx_row)
+        cform.addRow("", self.ctx_note)
+        cform.addRow("", self.reach_label)
+        cform.addRow(self.tr("Flash attention"), self.fa_combo)
+        cform.addRow("", self.fa_help)
+        cform.addRow(self.window_check)
+        cform.addRow(self.window_help)
+        cform.addRow(self.tr("When a chat outgrows it"), self.overflow_combo)
+
+        self.gpu_box = GpuBox()
+        self.gpu_box.sig_changed.connect(self._on_field_changed)
+        # Kept out of the scrolling settings: the main window pins it under them, always in view.
+        self.summary = PlanSummary()
+        self.summary.apply_button.clicked.connect(self._on_apply_clicked)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for box in (model_box, precision_box, context_box, self.gpu_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+
+        self._plan_timer = QTimer(self)
+        self._plan_timer.setSingleShot(True)
+        self._plan_timer.timeout.connect(self._on_plan_due)
+        self._update_help()
+
+    def _type_combo(self) -> tuple[QComboBox, QLabel]:
+        combo = cache_type_combo()
+        combo.currentIndexChanged.connect(self._on_field_changed)
+        help_label = QLabel()
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet("color: #777;")
+        return combo, help_label
+
+    # -- what the fields say ----------------------------------------------------------------
+
+    def config(self) -> LoadConfig | None:
+        path = self.model_combo.currentData()
+        if not path:
+            return None
+        return LoadConfig(
+            model_path=path,
+            n_ctx=self.ctx_spin.value(),
+            type_k=self.k_combo.currentData(),
+            type_v=self.v_combo.currentData(),
+            flash_attn=self.fa_combo.currentData(),
+            compact_window=self.window_check.isChecked(),
+            **self.gpu_box.values(),
+        )
+
+    @property
+    def plan(self) -> LoadPlan | None:
+        return self._plan
+
+    def set_models(self, paths: list[str], current: str | None) -> None:
+        self._filling = True
+        self.model_combo.clear()
+        for path in paths:
+            self.model_combo.addItem(os.path.basename(path), path)
+            self.model_combo.setItemData(self.model_combo.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        self._filling = False
+        index = self.model_combo.findData(current) if current else 0
+        self.model_combo.setCurrentIndex(max(index, 0))
+        self._on_model_changed()
+
+    def select_model(self, path: str) -> None:
+        if self.model_combo.findData(path) < 0:
+            self.model_combo.insertItem(0, os.path.basename(path), path)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(path))
+
+    def set_fields(self, config: LoadConfig) -> None:
+        self._filling = True
+        try:
+            self.k_combo.setCurrentIndex(max(self.k_combo.findData(config.type_k), 0))
+            self.v_combo.setCurrentIndex(max(self.v_combo.findData(config.type_v), 0))
+            self.fa_combo.setCurrentIndex(max(self.fa_combo.findData(config.flash_attn), 0))
+            self.window_check.setChecked(config.compact_window)
+            self.ctx_spin.setValue(config.n_ctx)
+            self.gpu_box.set_values(config)
+        finally:
+            self._filling = False
+        self._on_field_changed()
+
+    def set_types(self, type_k: str, type_v: str) -> None:
+        self._filling = True
+        self.k_combo.setCurrentIndex(self.k_combo.findData(type_k))
+        self.v_combo.setCurrentIndex(self.v_combo.findData(type_v))
+        self._filling = False
+        self._on_field_changed()
+
+    def set_loaded(self, config: LoadConfig | None) -> None:
+        self._loaded = config
+        self._refresh_apply()
+
+    def set_overflow(self, policy: str) -> None:
+        self.overflow_combo.blockSignals(True)
+        self.overflow_combo.setCurrentIndex(max(self.overflow_combo.findData(policy), 0))
+        self.overflow_combo.blockSignals(False)
+
+    def stop(self) -> None:
+        """Drop a pending estimate (the window is closing)."""
+        self._plan_timer.stop()
+
+    def set_busy(self, busy: bool, status: str = "") -> None:
+        self._busy = busy
+        self.summary.set_busy(busy, status)
+        self.open_button.setEnabled(not busy)
+        self.model_combo.setEnabled(not busy)
+        self._refresh_apply()
+
+    # -- reactions --------------------------------------------------------------------------
+
+    @Slot()
+    def _on_model_changed(self) -> None:
+        if self._filling:
+            return
+        path = self.model_combo.currentData()
+        if path:
+            self.set_fields(self._settings.for_model(path).load_config(path))
+
+    @Slot(int)
+    def _on_slider_moved(self, steps: int) -> None:
+        if not self._filling:
+            self.ctx_spin.setValue(steps * CTX_STEP)
+
+    @Slot(int)
+    def _on_spin_changed(self, value: int) -> None:
+        self._filling_slider(value)
+        self._on_field_changed()
+
+    def _filling_slider(self, value: int) -> None:
+        self.ctx_slider.blockSignals(True)
+        self.ctx_slider.setValue(max(1, -(-value // CTX_STEP)))
+        self.ctx_slider.blockSignals(False)
+
+    @Slot()
+    def _on_field_changed(self, *_args) -> None:
+        if self._filling:
+            return
+        self._update_help()
+        self._plan_timer.start(PLAN_DELAY_MS)
+        self._refresh_apply()
+
+    def _update_help(self) -> None:
+        k = cache_type(self.k_combo.currentData() or "f16")
+        v = cache_type(self.v_combo.currentData() or "f16")
+        self.k_help.setText(k.description)
+        self.v_help.setText(v.description)
+        for button, pk, pv in self.preset_buttons:
+            button.setChecked((pk, pv) == (k.name, v.name))
+        mode = self.fa_combo.currentData()
+        text = flash_attn_meaning(mode)
+        if mode == "auto":
+            text = (self.tr("Auto: on, because V is quantized. "
+                            "It is required for a quantized V and slows an f16 cache on CPU.") if v.quantized else
+                    self.tr("Auto: off, because V is not quantized. "
+                            "It is required for a quantized V and slows an f16 cache on CPU."))
+        self.fa_help.setText(text)
+
+    @Slot()
+    def _on_plan_due(self) -> None:
+        config = self.config()
+        if config is not None:
+            spawn(self._update_plan(config))
+
+    async def _update_plan(self, config: LoadConfig) -> None:
+        plan = await self._planner(config)
+        if self.config() != config:  # the fields moved on while this was computed
+            return
+        self._show_plan(plan)
+
+    async def refresh_plan(self) -> LoadPlan | None:
+        """Compute and show the plan for the fields now (used at start-up and by tests)."""
+        config = self.config()
+        if config is None:
+            return None
+        plan = await self._planner(config)
+        self._show_plan(plan)
+        return plan
+
+    def _show_plan(self, plan: LoadPlan) -> None:
+        self._plan = plan
+        model = plan.model
+        if model is not None:
+            facts = [
+                model.architecture,
+                model.quantization,
+                f"{model.file_bytes / MIB:,.0f} MiB",
+                self.tr("trained on {tokens:,} tokens").format(tokens=model.n_ctx_train),
+            ]
+            if model.has_sliding_window:
+                facts.append(self.tr("sliding window {tokens}").format(tokens=model.sliding_window))
+            facts.append(self.tr("chat template") if model.has_chat_template else
+                         self.tr("no chat template: plain completion"))
+            self.model_info.setText(" · ".join(facts))
+            slider_max = max(model.n_ctx_train, 8192) * 2
+            self.ctx_slider.setRange(1, min(slider_max, MAX_CTX) // CTX_STEP)
+            self._filling_slider(self.ctx_spin.value())
+            self.window_check.setVisible(model.has_sliding_window)
+            self.window_help.setVisible(model.has_sliding_window)
+            if model.has_sliding_window and plan.estimate is not None:
+                e = plan.estimate
+                other = e.other_window_kv.total if e.other_window_kv else e.kv_bytes
+                compact, full = (e.kv_bytes, other) if e.compact_window else (other, e.kv_bytes)
+                self.window_help.setText(
+                    self.tr("Keep only the last {tokens:,} tokens for the {layers} sliding-window layers: "
+                            "{compact} instead of {full} here. Editing far back then re-reads the prompt.")
+                    .format(tokens=model.sliding_window, layers=model.n_swa_layers, compact=mib(compact),
+                            full=mib(full))
+                )
+        else:
+            self.model_info.setText("")
+        self._show_reach(plan)
+        self.gpu_box.show_plan(plan)
+        trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
+        self.ctx_note.setText(trained_note or "")
+        self.ctx_note.setStyleSheet("color: #b7791f;")
+        self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note])
+        self._refresh_apply()
+
+    def _show_reach(self, plan: LoadPlan) -> None:
+        """The longest context each cache type fits in the memory available now."""
+        rows = {row.cache_type.name: row for row in plan.capacity}
+        shown = [rows[n] for n in ("f16", "q8_0", "q4_0") if n in rows]
+        if not shown:
+            self.reach_label.setText("")
+            return
+        on_gpu = plan.estimate is not None and plan.estimate.gpu_devices
+        text = (self.tr("Longest context that fits on the GPU and in RAM now: {reach}") if on_gpu else
+                self.tr("Longest context that fits in memory now: {reach}"))
+        self.reach_label.setText(text.format(
+            reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown)))
+        self.reach_label.setToolTip("\n".join(
+            self.tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length)").format(
+                type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB)
+            for r in plan.capacity
+        ))
+
+    def _refresh_apply(self) -> None:
+        config = self.config()
+        plan_current = self._plan is not None and self._plan.config == config
+        valid = plan_current and self._plan.ok
+        self.summary.apply_button.setEnabled(
+            not self._busy and config is not None and valid and config != self._loaded
+        )
+        if not self._busy:
+            if config is not None and config == self._loaded:
+                self.summary.status_label.setText(self.tr("Loaded"))
+            elif valid:
+                self.summary.status_label.setText(self.tr("Apply to reload with these settings"))
+            else:
+                self.summary.status_label.setText("")
+
+    @Slot()
+    def _on_apply_clicked(self) -> None:
+        config = self.config()
+        if config is not None and self.summary.apply_button.isEnabled():
+            self.sig_apply.emit(config)
+

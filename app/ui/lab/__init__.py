@@ -1,0 +1,1 @@
+"""The KV lab window and its charts."""

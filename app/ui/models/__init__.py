@@ -1,0 +1,1 @@
+"""The models window: what is on this computer, and downloads."""

@@ -1,0 +1,1 @@
+"""Chatting through a server: the connect dialog, the remote panel and the mode switch."""

@@ -1,0 +1,106 @@
+"""The KV lab on the real starter model: KL divergence against f16/f16 behaves as it must."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.engine.config import LoadConfig, resolve
+from app.engine.errors import LabCancelled
+from app.engine.gguf.info import read_model_info
+from app.engine.lab.results import LabPair, LabReport, PairResult, pareto_front, recommend
+from app.engine.lab.run import LabSpec
+from app.engine.llm import ChatEngine
+from app.engine.memory import MIB
+from app.engine.records import SamplingParams
+
+SHORT = 128  # scored tokens: enough to order the pairs, quick enough for a test
+
+
+@pytest.fixture(scope="module")
+def engine(starter_model):
+    engine = ChatEngine()
+    info = read_model_info(starter_model)
+    engine.load(resolve(LoadConfig(str(starter_model), n_ctx=4096), info, 16 * 1024 * MIB))
+    yield engine
+    engine.unload()
+
+
+def lab(engine, pairs, cancel=None, progress=None, **spec):
+    steps = progress if progress is not None else []
+    return engine.run_lab(LabSpec(pairs=tuple(pairs), scored_tokens=SHORT, **spec), cancel or threading.Event(),
+                          steps.append)
+
+
+def by_label(report: LabReport) -> dict[str, PairResult]:
+    return {r.pair.label: r for r in report.results}
+
+
+def test_quality_orders_as_it_must(engine):
+    report = lab(engine, [LabPair("f16", "f16", "off"), LabPair("f32", "f32"), LabPair("q8_0", "q8_0"),
+                          LabPair("q4_0", "q4_0")])
+    r = by_label(report)
+    assert report.scored_tokens >= SHORT and report.reference_source == "built-in"
+    same = r["f16/f16 FA off"]  # the reference's own settings: the same distributions
+    assert same.kl_mean == 0.0 and same.kl_max == 0.0 and same.top1_agreement == 1.0
+    assert same.perplexity_ratio == pytest.approx(1.0)
+    assert 0.0 < r["f32/f32"].kl_mean < 0.02  # f32 vs f16 storage: a small difference
+    assert r["q4_0/q4_0"].kl_mean > r["q8_0/q8_0"].kl_mean > 0
+    assert r["q4_0/q4_0"].top1_agreement < 1.0 and r["q4_0/q4_0"].perplexity_ratio > 1.0
+    assert report.noise_floor is not None and report.noise_floor.pair.label == "f16/f16 FA on"
+    assert r["q8_0/q8_0"].kv_bytes == 4096 * 30 * 2 * 192 * 34 // 32  # priced at the loaded context
+    assert r["q4_0/q4_0"].saving_percent == pytest.approx(71.875)
+    assert all(x.prompt_tokens_per_second > 0 and x.generation_tokens_per_second > 0 for x in report.results)
+
+
+def test_cancel_stops_a_sweep_within_one_step(engine):
+    cancel = threading.Event()
+    steps = []
+
+    def on_progress(step):
+        steps.append(step)
+        if len(steps) == 6:
+            cancel.set()
+
+    with pytest.raises(LabCancelled):
+        engine.run_lab(LabSpec(pairs=(LabPair("q5_0", "q5_0"), LabPair("q5_1", "q5_1")), scored_tokens=SHORT),
+                       cancel, on_progress)
+    assert len(steps) <= 7  # the step under way when cancel came, and no other
+    # The chat engine is untouched by the lab's contexts.
+    tokens = engine.completion_tokens("Hello")
+    assert list(engine.stream(1, tokens, SamplingParams(max_tokens=4), threading.Event()))[-1].phase == "done"
+
+
+def test_a_second_look_comes_from_the_cache(engine, tmp_path):
+    pairs = [LabPair("q8_0", "q4_0")]
+    first = lab(engine, pairs, cache_dir=str(tmp_path))
+    steps = []
+    second = lab(engine, pairs, progress=steps, cache_dir=str(tmp_path))
+    assert steps == []  # nothing was measured again
+    assert second.cached_pairs == 2  # the pair and the noise floor
+    assert by_label(second)["q8_0/q4_0"] == by_label(first)["q8_0/q4_0"]
+
+
+def test_a_text_file_as_reference(engine, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("The river rose in the night and the town woke to water in the streets. " * 20)
+    report = lab(engine, [LabPair("q8_0", "q8_0")], text_file=str(text), noise_floor=False)
+    assert report.reference_source == "notes.txt" and report.scored_tokens > 100
+    assert report.noise_floor is None and report.results[0].kl_mean > 0
+
+
+def _result(label, kv, kl):
+    k, v = label.split("/")
+    return PairResult(LabPair(k, v), True, kv, 100, kl, kl, kl, 1.0, 1.0, 1.0, 1.0, 1.0, 10)
+
+
+def test_pareto_front_and_recommendation(engine):
+    reference = _result("f16/f16", 100, 0.0)
+    results = (_result("q8_0/q8_0", 53, 0.004), _result("q5_0/q5_0", 60, 0.02), _result("q4_0/q4_0", 28, 0.05))
+    report = LabReport(engine.report.model, 4096, "built-in", 512, reference, None, results, 1.0)
+    assert [r.pair.label for r in pareto_front(report.all_points)] == ["f16/f16", "q8_0/q8_0", "q4_0/q4_0"]
+    assert recommend(report, 0.01, 8 * 1024 * MIB).result.pair.label == "q8_0/q8_0"
+    assert recommend(report, 0.1, 8 * 1024 * MIB).result.pair.label == "q4_0/q4_0"
+    strict = recommend(report, 0.0, 8 * 1024 * MIB)
+    assert strict.result is reference and strict.largest_ctx > 0

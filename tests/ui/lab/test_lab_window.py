@@ -1,0 +1,64 @@
+"""The KV lab window on the real model, and the charts drawing what they are given."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.engine.lab.results import LabPair, memory_curves
+from app.engine.lab.run import LabSpec
+from app.ui.kv.planner_chart import PlannerChart
+from app.ui.lab.tradeoff_chart import ChartPoint, TradeoffChart
+
+
+def test_the_tradeoff_chart_draws_the_points_it_is_given(qtbot):
+    chart = TradeoffChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 400)
+    points = [ChartPoint("f16/f16", 0, 0.0, True), ChartPoint("q8_0/q8_0", 42, 0.004, True, picked=True),
+              ChartPoint("q5_0/q5_0", 50, 0.03), ChartPoint("q4_0/q4_0", 65, 0.05, True)]
+    chart.set_data(points, noise_kl=0.004, budget=0.01)
+    image = chart.grab().toImage()
+    for i, point in enumerate(points):
+        centre = chart.point_position(i).toPoint()
+        assert chart.plot_rect().contains(chart.point_position(i))
+        assert image.pixelColor(centre).name() == point.color.name(), point.label
+    xs = [chart.point_position(i).x() for i in range(4)]
+    ys = [chart.point_position(i).y() for i in range(4)]
+    assert xs == sorted(xs) and ys[0] > ys[1] > ys[2] > ys[3]  # more saved to the right, more lost higher up
+
+
+def test_the_planner_marks_where_each_type_stops_fitting(qtbot, starter_model):
+    from app.engine.gguf.info import read_model_info
+
+    info = read_model_info(starter_model)
+    available = 2 * 1024**3
+    curves = memory_curves(info, [LabPair("f16", "f16"), LabPair("q4_0", "q4_0")], available, 400_000)
+    assert curves[0].largest_ctx < curves[1].largest_ctx
+    assert all(a < b for a, b in zip(curves[0].total_bytes, curves[0].total_bytes[1:]))
+    chart = PlannerChart()
+    qtbot.addWidget(chart)
+    chart.resize(700, 320)
+    chart.set_data(curves, available)
+    image = chart.grab().toImage()
+    mark = chart.position(curves[0].largest_ctx, available).toPoint()
+    assert image.pixelColor(mark).name() == "#9aa3ad"  # the f16 curve's colour, at its crossing
+
+
+def test_the_lab_window_measures_recommends_and_fills_the_panel(window, loop, qtbot):
+    lab = window.open_lab()
+    blocked = []
+    lab.sig_running.connect(lambda running: blocked.append((running, window.composer.edit.isReadOnly())))
+    report = loop.run_until_complete(lab.run(LabSpec(pairs=(LabPair("q8_0", "q8_0"), LabPair("q4_0", "q4_0")),
+                                                     scored_tokens=96)))
+    assert blocked == [(True, True), (False, False)]  # the chat waited, then was free again
+    assert report is not None and lab.table.rowCount() == 4  # reference, noise floor, two pairs
+    assert len(lab.chart.points) == 3 and lab.chart.noise_kl == report.noise_floor.kl_mean
+    lab.budget_spin.setValue(1.0)  # anything goes: the smallest cache
+    assert "K q4_0 / V q4_0" in lab.recommendation.text()
+    assert [p.label for p in lab.chart.points if p.picked] == ["q4_0/q4_0"]
+    assert lab.planner.curves and lab.planner.available_bytes > 0
+    lab.budget_spin.setValue(0.0)  # no loss at all: f16/f16
+    assert "K f16 / V f16" in lab.recommendation.text()
+    lab.budget_spin.setValue(1.0)
+    qtbot.mouseClick(lab.use_button, Qt.MouseButton.LeftButton)
+    assert (window.kv_panel.k_combo.currentData(), window.kv_panel.v_combo.currentData()) == ("q4_0", "q4_0")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from app.ui import style
+
 
 class Banner(QFrame):
     def __init__(self, parent=None):
@@ -47,8 +49,9 @@ class Banner(QFrame):
             self.hide()
             return
         error = any(is_error for _, is_error in self._messages.values())
-        background, border = ("#fdecea", "#c0392b") if error else ("#fff6e0", "#b7791f")
+        background, border = ((style.ERROR_BACKGROUND, style.ERROR_COLOR) if error else
+                              (style.WARNING_BACKGROUND, style.WARNING_COLOR))
         self.setStyleSheet(f"QFrame#banner {{ background: {background}; border: 1px solid {border}; "
-                           f"border-radius: 6px; }} QLabel {{ color: #222; }}")
+                           f"border-radius: 6px; }} QLabel {{ color: {style.BANNER_TEXT_COLOR}; }}")
         self.label.setText("\n\n".join(text for text, _ in reversed(self._messages.values())))
         self.show()

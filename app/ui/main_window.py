@@ -7,13 +7,13 @@ import inspect
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QProcess, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.core.conversation_io import ConversationFileError
 from app.core.paths import starter_model_path
-from app.core.settings import Settings, load_settings, save_settings
+from app.core.settings import Settings
 from app.core.store import ConversationStore, StoreError
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
@@ -31,9 +31,11 @@ from app.ui.lab.lab_window import LabWindow
 from app.ui.menus import Menus
 from app.ui.models.models_window import ModelsWindow
 from app.ui.remote.remote_mode import RemoteMode
+from app.ui.settings_keeper import SettingsKeeper
 from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.side_column import SideColumn
 from app.ui.tasks import set_error_handler, spawn
+from app.ui.view_menu import restart_command
 
 _log = logging.getLogger(__name__)
 SHUTDOWN_REPLY_WAIT_SECONDS = 5.0  # a reply that does not stop by then is saved as far as it got
@@ -57,7 +59,8 @@ class MainWindow(QMainWindow):
         self.host = host
         self.store = store
         self.settings_path = settings_path
-        self.settings: Settings = settings if settings is not None else load_settings(settings_path)
+        self.settings_keeper = SettingsKeeper(settings_path, settings, self)
+        self.settings_keeper.sig_save_failed.connect(self.show_error)
         self._closing = False
         self._closed = False
         self.lab: LabWindow | None = None
@@ -72,7 +75,7 @@ class MainWindow(QMainWindow):
         self.conversation_settings = ConversationSettings()
         self.session = ChatSession(host, store, self.chat_view, self.composer, self)
         self.files = ConversationFiles(store, self)
-        self.remote_mode = RemoteMode(self)
+        self.remote_mode = RemoteMode(self.session, host, self.settings_keeper, self)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -85,18 +88,22 @@ class MainWindow(QMainWindow):
         center_layout.addWidget(self.chat_view, 1)
         center_layout.addWidget(self.composer)
 
-        side = SideColumn(self.gauge, self.kv_panel, self.remote_mode.panel, self.conversation_settings)
-        self.tabs, self.side_stack = side.tabs, side.stack
+        self.side = SideColumn(self.gauge, self.kv_panel, self.remote_mode.panel, self.conversation_settings)
 
         splitter = QSplitter()
         splitter.addWidget(self.conversations)
         splitter.addWidget(center)
-        splitter.addWidget(side)
+        splitter.addWidget(self.side)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([220, 620, 400])
         self.setCentralWidget(splitter)
         self.statusBar().showMessage(self.tr("Starting…"))
         self.menus = Menus(self)
+        self.menus.view.sig_restart_requested.connect(self.restart)
+        self.remote_mode.sig_connected.connect(self._on_remote_connected)
+        self.remote_mode.sig_disconnected.connect(self._on_remote_disconnected)
+        self.remote_mode.sig_disconnect_requested.connect(lambda: spawn(self.disconnect_server()))
+        self.remote_mode.sig_error.connect(self.show_error)
 
         self.conversations.sig_new.connect(lambda: spawn(self.new_conversation()))
         self.conversations.sig_selected.connect(lambda cid: spawn(self.open_conversation(cid)))
@@ -118,7 +125,7 @@ class MainWindow(QMainWindow):
         self.session.sig_saved_again.connect(self._on_saved_again)
         self.session.overflow_policy = self.settings.overflow_policy
         self.kv_panel.set_overflow(self.settings.overflow_policy)
-        self.kv_panel.sig_overflow_changed.connect(self._on_overflow_changed)
+        self.kv_panel.sig_overflow_changed.connect(lambda policy: self.settings_keeper.change(overflow_policy=policy))
         set_error_handler(self.show_error)
 
         if self.settings.window_geometry:
@@ -130,6 +137,11 @@ class MainWindow(QMainWindow):
             self.banner.show_message("\n".join(notices), error=False, key="startup")
         # The store recovers by itself when its file is deleted or replaced while running; it says so here.
         store.on_notice = lambda text: self.banner.show_message(text, error=False, key="store")
+
+    @property
+    def settings(self) -> Settings:
+        """The settings' values; their owner (who changes and saves them) is settings_keeper."""
+        return self.settings_keeper.values
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -181,10 +193,39 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    # -- intents the menus and shortcuts call ---------------------------------------------
+
+    @Slot()
+    def stop_reply(self) -> None:
+        """Esc: stop the reply being written, or leave editing an earlier message."""
+        self.composer.escape()
+
+    @Slot()
+    def regenerate_reply(self) -> None:
+        self.session.regenerate()
+
+    @Slot()
+    def focus_composer(self) -> None:
+        self.composer.focus_input()
+
+    @Slot()
+    def find_conversation(self) -> None:
+        self.conversations.focus_search()
+
+    @Slot()
+    def rename_conversation(self) -> None:
+        self.conversations.rename_current()
+
     def step_conversation(self, step: int) -> None:
-        rows = self.conversations.list.count()
-        if rows:
-            self.conversations.list.setCurrentRow((self.conversations.list.currentRow() + step) % rows)
+        self.conversations.step(step)
+
+    @Slot()
+    def import_conversation(self) -> None:
+        self.files.import_dialog()
+
+    @Slot()
+    def connect_to_server(self):
+        return self.remote_mode.open_dialog()
 
     @Slot()
     def export_conversation(self) -> None:
@@ -226,7 +267,7 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def _on_lab_pair_chosen(self, type_k: str, type_v: str) -> None:
         self.kv_panel.set_types(type_k, type_v)
-        self.tabs.setCurrentIndex(0)
+        self.side.show_tab("kv")
         self.raise_()
         self.activateWindow()
 
@@ -236,7 +277,7 @@ class MainWindow(QMainWindow):
         """Load or reload the model; on failure the previous model stays (the engine restores it)."""
         await self.session.stop_and_wait()  # the partial reply is saved before the reload
         if self.remote_mode.active:
-            await self.remote_mode.disconnect(reload=False)
+            await self.remote_mode.disconnect()
         self.kv_panel.set_busy(True, self.tr("Loading…"))
         self.statusBar().showMessage(self.tr("Loading {name}…").format(name=Path(config.model_path).name))
         try:
@@ -278,6 +319,31 @@ class MainWindow(QMainWindow):
                                                    type_k=report.type_k, type_v=report.type_v,
                                                    seconds=report.load_seconds))
         return True
+
+    # -- a server -----------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_remote_connected(self, report) -> None:
+        self.side.show_remote()
+        self.menus.lab.setEnabled(False)  # the lab measures this computer's model
+        if self.lab is not None:
+            self.lab.close()
+        self.banner.clear("load")
+        self.banner.clear("template")
+        self.statusBar().showMessage(self.remote_mode.describe(report))
+
+    @Slot()
+    def _on_remote_disconnected(self) -> None:
+        self.side.show_local()
+        self.menus.lab.setEnabled(True)
+        self.statusBar().clearMessage()
+
+    async def disconnect_server(self) -> None:
+        """Back to this computer: the model in the KV panel is loaded again."""
+        await self.remote_mode.disconnect()
+        config = self.kv_panel.config()
+        if config is not None:
+            await self.apply(config)
 
     @Slot()
     def open_model_dialog(self) -> None:
@@ -334,7 +400,7 @@ class MainWindow(QMainWindow):
         self.conversation_settings.set_values(conversation.system_prompt, conversation.sampling)
         self.settings.last_conversation = conversation.id
         self.refresh_conversations()
-        self.composer.edit.setFocus()
+        self.composer.focus_input()
 
     @Slot(str)
     def _on_saved_again(self, notice: str) -> None:
@@ -372,12 +438,6 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.show_error(exc)
 
-    @Slot(str)
-    def _on_overflow_changed(self, policy: str) -> None:
-        self.settings.overflow_policy = policy
-        self.session.overflow_policy = policy
-        self.save_settings()
-
     @Slot(bool)
     def _on_replying(self, replying: bool) -> None:
         if not replying:
@@ -400,11 +460,13 @@ class MainWindow(QMainWindow):
         self.banner.show_message(message.format(reason=describe(error), **values), error=True, key=key)
 
     def save_settings(self) -> None:
-        try:
-            save_settings(self.settings, self.settings_path)
-        except OSError as exc:
-            self.show_error(OSError(self.tr("Settings could not be saved to {path}: {reason}").format(
-                path=self.settings_path, reason=exc.strerror)))
+        self.settings_keeper.save()
+
+    @Slot()
+    def restart(self) -> None:
+        """Close the window as usual (saving everything), then start the app again."""
+        self.sig_closed.connect(lambda: QProcess.startDetached(*restart_command()))
+        self.close()
 
     def closeEvent(self, event) -> None:
         if self._closed:
@@ -426,7 +488,7 @@ class MainWindow(QMainWindow):
                                                    bytes(self.saveGeometry().toHex()).decode()),
             "the settings": self.save_settings,
             "the reply": lambda: self.session.stop_and_wait(timeout=SHUTDOWN_REPLY_WAIT_SECONDS),
-            "the server": lambda: self.remote_mode.active and self.remote_mode.disconnect(reload=False),
+            "the server": self.remote_mode.disconnect,
             "the lab": lambda: self.lab and self.lab.close(),
             "the models window": lambda: self.models and (self.models.shutdown(), self.models.close()),
             "the engine": self.host.close,

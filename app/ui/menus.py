@@ -11,6 +11,8 @@ from app.ui.view_menu import ViewMenu
 
 
 class Menus(QObject):
+    """Each action calls one of the window's intents; the menus know nothing of the widgets behind them."""
+
     def __init__(self, window):
         super().__init__(window)
         self.window = window
@@ -22,25 +24,25 @@ class Menus(QObject):
         self._add(menu, self.tr("&Models on this computer and downloads…"), "Ctrl+Shift+O", w.open_models)
         menu.addSeparator()
         self._add(menu, self.tr("&Export conversation…"), "Ctrl+E", w.export_conversation)
-        self._add(menu, self.tr("&Import conversation…"), "Ctrl+I", w.files.import_dialog)
+        self._add(menu, self.tr("&Import conversation…"), "Ctrl+I", w.import_conversation)
         menu.addSeparator()
         self._add(menu, self.tr("&Quit"), "Ctrl+Q", w.close)
 
         menu = bar.addMenu(self.tr("&Chat"))
-        self.stop = self._add(menu, self.tr("&Stop reply"), "Esc", w.composer.edit.sig_escape.emit)
-        self._add(menu, self.tr("&Regenerate reply"), "Ctrl+R", w.session.regenerate)
-        self._add(menu, self.tr("Write a &message"), "Ctrl+K", w.composer.edit.setFocus)
+        self.stop = self._add(menu, self.tr("&Stop reply"), "Esc", w.stop_reply)
+        self._add(menu, self.tr("&Regenerate reply"), "Ctrl+R", w.regenerate_reply)
+        self._add(menu, self.tr("Write a &message"), "Ctrl+K", w.focus_composer)
         menu.addSeparator()
-        self._add(menu, self.tr("&Find a conversation"), "Ctrl+F", w.conversations.search.setFocus)
+        self._add(menu, self.tr("&Find a conversation"), "Ctrl+F", w.find_conversation)
         self._add(menu, self.tr("Ne&xt conversation"), "Ctrl+PgDown", lambda: w.step_conversation(1))
         self._add(menu, self.tr("&Previous conversation"), "Ctrl+PgUp", lambda: w.step_conversation(-1))
-        self._add(menu, self.tr("Re&name conversation"), "F2", w.conversations.rename_button.click)
+        self._add(menu, self.tr("Re&name conversation"), "F2", w.rename_conversation)
 
-        self.view = ViewMenu(w, bar.addMenu(self.tr("&View")))
+        self.view = ViewMenu(w.settings_keeper, bar.addMenu(self.tr("&View")), w)
 
         menu = bar.addMenu(self.tr("&Tools"))
         self.lab = self._add(menu, self.tr("KV &lab…"), "Ctrl+L", w.open_lab)
-        self.connect = self._add(menu, self.tr("&Connect to a server…"), "Ctrl+Shift+K", w.remote_mode.open_dialog)
+        self.connect = self._add(menu, self.tr("&Connect to a server…"), "Ctrl+Shift+K", w.connect_to_server)
 
         menu = bar.addMenu(self.tr("&Help"))
         self._add(menu, self.tr("&Keyboard shortcuts"), "F1", w.show_shortcuts)

@@ -49,7 +49,7 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
                     await asyncio.sleep(0.02)
                 while window.session.replying:
                     await asyncio.sleep(0.05)
-            window.tabs.setCurrentIndex(1 if tab == "conversation" else 0)
+            window.side.show_tab("conversation" if tab == "conversation" else "kv")
             shown = window
             if tab == "gpu":  # the KV panel scrolled to its GPU settings
                 area = panel.gpu_box.parentWidget()

@@ -22,14 +22,36 @@ class SideColumn(QWidget):
         kv_layout.setContentsMargins(0, 0, 0, 0)
         kv_layout.addWidget(scrolling(kv_panel), 1)
         kv_layout.addWidget(kv_panel.summary)
-        self.stack = QStackedWidget()  # the KV panel, or what a server says about its cache
-        self.stack.addWidget(kv_tab)
-        self.stack.addWidget(scrolling(remote_panel))
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.stack, self.tr("KV cache"))
-        self.tabs.addTab(scrolling(conversation_settings), self.tr("Conversation"))
+        self._gauge = gauge
+        self._stack = QStackedWidget()  # the KV panel, or what a server says about its cache
+        self._stack.addWidget(kv_tab)
+        self._stack.addWidget(scrolling(remote_panel))
+        self._tabs = QTabWidget()
+        self._tabs.addTab(self._stack, self.tr("KV cache"))
+        self._tabs.addTab(scrolling(conversation_settings), self.tr("Conversation"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 6, 8, 6)
         layout.addWidget(gauge)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self._tabs, 1)
         self.setMinimumWidth(380)
+
+    def show_remote(self) -> None:
+        """What the server says about its cache, in place of the KV panel; no gauge (it measures this computer)."""
+        self._stack.setCurrentIndex(1)
+        self._gauge.hide()
+
+    def show_local(self) -> None:
+        self._stack.setCurrentIndex(0)
+        self._gauge.show()
+
+    @property
+    def showing_remote(self) -> bool:
+        return self._stack.currentIndex() == 1
+
+    def show_tab(self, name: str) -> None:
+        """Bring the "kv" or the "conversation" tab to the front."""
+        self._tabs.setCurrentIndex(("kv", "conversation").index(name))
+
+    @property
+    def current_tab(self) -> str:
+        return ("kv", "conversation")[self._tabs.currentIndex()]

@@ -1390,8 +1390,8 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>KV {kv}</translation>
     </message>
     <message>
-        <source> — &lt;span style=&apos;color:#2e9d55&apos;&gt;saves {size} against f16&lt;/span&gt;</source>
-        <translation> — &lt;span style=&apos;color:#2e9d55&apos;&gt;比 f16 节省 {size}&lt;/span&gt;</translation>
+        <source> — &lt;span style=&apos;color:{good}&apos;&gt;saves {size} against f16&lt;/span&gt;</source>
+        <translation> — &lt;span style=&apos;color:{good}&apos;&gt;比 f16 节省 {size}&lt;/span&gt;</translation>
     </message>
     <message>
         <source>compute {size}</source>

@@ -90,6 +90,19 @@ class ConversationList(QWidget):
         self.rename_button.setEnabled(has)
         self.delete_button.setEnabled(has)
 
+    def rename_current(self) -> None:
+        """Start editing the selected conversation's title in place."""
+        self._on_rename_clicked()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+
+    def step(self, rows: int) -> None:
+        """Select the conversation `rows` below (negative: above) the current one, wrapping around."""
+        count = self.list.count()
+        if count:
+            self.list.setCurrentRow((self.list.currentRow() + rows) % count)
+
     def current_id(self) -> int | None:
         item = self.list.currentItem()
         return item.data(ID_ROLE) if item else None

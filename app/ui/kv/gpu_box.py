@@ -13,10 +13,9 @@ from app.engine.config import LoadConfig
 from app.engine.devices.backend_kernels import attention_support
 from app.engine.devices.registry import cuda_has_all_flash_attn_pairs
 from app.engine.planner import LoadPlan
-from app.ui.kv.plan_summary import ERROR_COLOR, GOOD_COLOR, mib
+from app.ui.style import ERROR_COLOR, GOOD_COLOR, MUTED_STYLE, WARNING_COLOR, mib
 
 NUMBER = "number"
-WARN_COLOR = "#b7791f"
 
 
 class GpuBox(QGroupBox):
@@ -47,7 +46,7 @@ class GpuBox(QGroupBox):
         layers_row.addWidget(self.layers_spin)
         self.layers_help = QLabel()
         self.layers_help.setWordWrap(True)
-        self.layers_help.setStyleSheet("color: #777;")
+        self.layers_help.setStyleSheet(MUTED_STYLE)
         self.kv_check = QCheckBox(self.tr("KV cache in VRAM"))
         self.kv_check.setToolTip(self.tr("Each layer on the GPU keeps its K and V there (fastest). Off: the "
                                          "cache stays in RAM and attention runs on the CPU, leaving VRAM for "
@@ -62,7 +61,7 @@ class GpuBox(QGroupBox):
         self.devices_table.setWordWrap(True)
         self.slow_label = QLabel()
         self.slow_label.setWordWrap(True)
-        self.slow_label.setStyleSheet(f"color: {WARN_COLOR};")
+        self.slow_label.setStyleSheet(f"color: {WARNING_COLOR};")
         form = self._form = QFormLayout(self)
         form.addRow(self.devices_label)
         form.addRow(self.tr("Layers on the GPU"), layers_row)

@@ -33,15 +33,6 @@ def flash_attn_meaning(mode: str) -> str:
     return shown(next(tip for key, _, tip in FLASH_ATTN_CHOICES if key == mode))
 
 
-def short_tokens(n: int) -> str:
-    """A context length as a glance reads it: 8,192 · 32k · 2.0M."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
-        return f"{n // 1000}k"
-    return f"{n:,}"
-
-
 def cache_type_combo() -> QComboBox:
     """The nine cache types with their bits per value; each one's meaning is its tooltip."""
     combo = QComboBox()

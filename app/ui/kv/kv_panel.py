@@ -28,8 +28,9 @@ from app.engine.kvtypes import cache_type
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import LoadPlan
 from app.ui.kv.gpu_box import GpuBox
-from app.ui.kv.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, short_tokens, shown
-from app.ui.kv.plan_summary import PlanSummary, mib
+from app.ui.kv.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, shown
+from app.ui.kv.plan_summary import PlanSummary
+from app.ui.style import MUTED_STYLE, WARNING_COLOR, mib, short_tokens
 from app.ui.tasks import spawn
 
 CTX_STEP = 256
@@ -65,7 +66,7 @@ class KvPanel(QWidget):
         self.open_button.clicked.connect(self.sig_open_model)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
-        self.model_info.setStyleSheet("color: #777;")
+        self.model_info.setStyleSheet(MUTED_STYLE)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.open_button)
@@ -116,7 +117,7 @@ class KvPanel(QWidget):
         self.ctx_note.setWordWrap(True)
         self.reach_label = QLabel()
         self.reach_label.setWordWrap(True)
-        self.reach_label.setStyleSheet("color: #777;")
+        self.reach_label.setStyleSheet(MUTED_STYLE)
         self.fa_combo = QComboBox()
         for key, label, tip in FLASH_ATTN_CHOICES:
             self.fa_combo.addItem(shown(label), key)
@@ -124,12 +125,12 @@ class KvPanel(QWidget):
         self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
         self.fa_help = QLabel()
         self.fa_help.setWordWrap(True)
-        self.fa_help.setStyleSheet("color: #777;")
+        self.fa_help.setStyleSheet(MUTED_STYLE)
         self.window_check = QCheckBox(self.tr("Compact sliding-window cache"))
         self.window_check.toggled.connect(self._on_field_changed)
         self.window_help = QLabel()
         self.window_help.setWordWrap(True)
-        self.window_help.setStyleSheet("color: #777;")
+        self.window_help.setStyleSheet(MUTED_STYLE)
         self.overflow_combo = QComboBox()
         # Long choices must not widen the panel past its scroll area (the popup still shows them in full).
         self.overflow_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -172,7 +173,7 @@ class KvPanel(QWidget):
         combo.currentIndexChanged.connect(self._on_field_changed)
         help_label = QLabel()
         help_label.setWordWrap(True)
-        help_label.setStyleSheet("color: #777;")
+        help_label.setStyleSheet(MUTED_STYLE)
         return combo, help_label
 
     # -- what the fields say ----------------------------------------------------------------
@@ -357,7 +358,7 @@ class KvPanel(QWidget):
         self.gpu_box.show_plan(plan)
         trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
         self.ctx_note.setText(trained_note or "")
-        self.ctx_note.setStyleSheet("color: #b7791f;")
+        self.ctx_note.setStyleSheet(f"color: {WARNING_COLOR};")
         self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note])
         self._refresh_apply()
 

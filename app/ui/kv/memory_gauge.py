@@ -12,17 +12,15 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 from app.engine.devices.registry import device_memory
 from app.engine.memory import MIB
 from app.engine.records import CacheUsage, LoadReport
+from app.ui import style
+from app.ui.style import mib
 
-K_COLOR = QColor("#3d7be0")
-V_COLOR = QColor("#27a59a")
-F16_COLOR = QColor("#b9bec6")
-USED_COLOR = QColor("#e09a3d")
+K_COLOR = QColor(style.K_COLOR)
+V_COLOR = QColor(style.V_COLOR)
+F16_COLOR = QColor(style.F16_COLOR)
+USED_COLOR = QColor(style.USED_COLOR)
 RSS_REFRESH_MS = 250
 DEVICE_REFRESH_TICKS = 4  # a GPU's free memory is read once a second
-
-
-def mib(n: int) -> str:
-    return f"{n / MIB:,.1f} MiB"
 
 
 class GaugeBar(QWidget):
@@ -165,7 +163,7 @@ class MemoryGauge(QFrame):
             self.kv_label.setToolTip(self.tr("{bytes:,} bytes, as llama.cpp allocated them").format(bytes=r.kv.total))
             self.f16_label.setText(mib(r.f16_kv_bytes))
             if r.saving_bytes >= 0:
-                color = "#2e9d55" if r.saving_bytes > 0 else "#888"
+                color = style.GOOD_COLOR if r.saving_bytes > 0 else style.FAINT_COLOR
                 self.saving_label.setText(
                     self.tr("<span style='color:{color}'><b>saves {size} ({percent:.1f} %)</b></span> "
                             "with K {type_k} / V {type_v}").format(
@@ -174,9 +172,8 @@ class MemoryGauge(QFrame):
                 )
             else:
                 self.saving_label.setText(
-                    "<span style='color:#c0392b'>{}</span>".format(
-                        self.tr("uses {size} more than f16").format(size=mib(-r.saving_bytes)))
-                )
+                    style.colored(self.tr("uses {size} more than f16").format(size=mib(-r.saving_bytes)),
+                                  style.ERROR_COLOR))
         self._render_context()
         self._refresh_process()
 
@@ -241,8 +238,8 @@ class MemoryGauge(QFrame):
                 kv = self.tr("KV {kv}").format(kv=mib(d.kv_bytes))
                 saving = f16.get(d.name, 0) - d.kv_bytes
                 if saving > 0:
-                    kv += self.tr(" — <span style='color:#2e9d55'>saves {size} against f16</span>").format(
-                        size=mib(saving))
+                    kv += self.tr(" — <span style='color:{good}'>saves {size} against f16</span>").format(
+                        good=style.GOOD_COLOR, size=mib(saving))
                 parts.append(kv)
             parts.append(self.tr("weights {size}").format(size=mib(d.weights_bytes)))
             parts.append(self.tr("compute {size}").format(size=mib(d.compute_bytes)))

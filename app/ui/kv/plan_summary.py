@@ -5,16 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from app.engine.memory import MIB
 from app.engine.planner import LoadPlan
-
-WARNING_COLOR = "#b7791f"
-ERROR_COLOR = "#c0392b"
-GOOD_COLOR = "#2e9d55"
-
-
-def mib(n: int) -> str:
-    return f"{n / MIB:,.1f} MiB"
+from app.ui.style import ERROR_COLOR, GOOD_COLOR, WARNING_COLOR, mib
 
 
 class PlanSummary(QGroupBox):

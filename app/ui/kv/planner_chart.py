@@ -8,19 +8,14 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.engine.lab.results import MemoryCurve
+from app.ui import style
 from app.ui.lab.tradeoff_chart import begin_plot, nice_ceiling
+from app.ui.style import short_tokens
 
 GIB = 1024**3
-CURVE_COLORS = [QColor("#9aa3ad"), QColor("#3d7be0"), QColor("#27a59a"), QColor("#8e44ad"), QColor("#2e9d55")]
-AVAILABLE_COLOR = QColor("#c0392b")
-
-
-def tokens_label(n: float) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
-    if n >= 10_000:
-        return f"{n / 1000:.0f}k"
-    return f"{n:,.0f}"
+CURVE_COLORS = [QColor(c) for c in (style.OTHER_COLOR, style.K_COLOR, style.V_COLOR, style.EXTRA_CURVE_COLOR,
+                                     style.GOOD_COLOR)]
+AVAILABLE_COLOR = QColor(style.ERROR_COLOR)
 
 
 class PlannerChart(QWidget):
@@ -64,7 +59,7 @@ class PlannerChart(QWidget):
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.setPen(text)
             painter.drawText(QRectF(x - 30, rect.bottom() + 4, 60, 14), Qt.AlignmentFlag.AlignHCenter,
-                             tokens_label(x_max * f))
+                             short_tokens(x_max * f))
             painter.drawText(QRectF(rect.left() - 56, y - 7, 52, 14), Qt.AlignmentFlag.AlignRight,
                              f"{y_max * f:g} GiB")
         painter.drawText(QRectF(rect.left(), rect.bottom() + 20, rect.width(), 16), Qt.AlignmentFlag.AlignHCenter,
@@ -92,7 +87,7 @@ class PlannerChart(QWidget):
             painter.setPen(QPen(color, 3))
             painter.drawLine(QPointF(rect.right() + 8, legend_y + 7), QPointF(rect.right() + 22, legend_y + 7))
             painter.setPen(text)
-            reach = tokens_label(curve.largest_ctx) if curve.largest_ctx else self.tr("none")
+            reach = short_tokens(curve.largest_ctx) if curve.largest_ctx else self.tr("none")
             painter.drawText(QRectF(rect.right() + 26, legend_y, 92, 14), Qt.AlignmentFlag.AlignLeft,
                              f"{curve.label}: {reach}")
         painter.end()

@@ -10,11 +10,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-FRONT_COLOR = QColor("#3d7be0")
-OTHER_COLOR = QColor("#9aa3ad")
-PICKED_COLOR = QColor("#2e9d55")
-NOISE_COLOR = QColor("#e09a3d")
-BUDGET_COLOR = QColor("#c0392b")
+from app.ui import style
+
+FRONT_COLOR = QColor(style.K_COLOR)
+OTHER_COLOR = QColor(style.OTHER_COLOR)
+PICKED_COLOR = QColor(style.GOOD_COLOR)
+NOISE_COLOR = QColor(style.USED_COLOR)
+BUDGET_COLOR = QColor(style.ERROR_COLOR)
 POINT_RADIUS = 5
 
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.core.model_download import DownloadCancelled, DownloadError, RemoteFile, download_gguf, list_gguf_files
 from app.core.model_library import FoundModel, own_models_dir, scan_models
-from app.engine.memory import MIB
+from app.ui.style import ERROR_COLOR, colored, file_size
 from app.ui.tasks import spawn
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -42,10 +42,6 @@ SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 class _SortableItem(QTableWidgetItem):
     def __lt__(self, other: QTableWidgetItem) -> bool:
         return self.data(SORT_KEY_ROLE) < other.data(SORT_KEY_ROLE)
-
-
-def size_text(n: int) -> str:
-    return f"{n / (1024 * MIB):.2f} GB" if n >= 1024 * MIB else f"{n / MIB:,.0f} MB"
 
 
 class ModelsWindow(QWidget):
@@ -150,7 +146,7 @@ class ModelsWindow(QWidget):
             trained = info.n_ctx_train if info and info.n_ctx_train else 0
             cells = [  # (shown, sorted by): names sort ignoring case, sizes and contexts as numbers
                 (model.name, model.name.lower()), (model.source, model.source.lower()),
-                (info.quantization if info else "",) * 2, (size_text(model.size), model.size),
+                (info.quantization if info else "",) * 2, (file_size(model.size), model.size),
                 (info.architecture if info else self.tr("unreadable: {error}").format(error=model.error),) * 2,
                 (f"{trained:,}" if trained else "", trained),
             ]
@@ -207,7 +203,7 @@ class ModelsWindow(QWidget):
         self._files = files
         self.file_combo.clear()
         for f in files:
-            self.file_combo.addItem(f"{f.name}  ({size_text(f.size)})", f.name)
+            self.file_combo.addItem(f"{f.name}  ({file_size(f.size)})", f.name)
         self.download_button.setEnabled(bool(files))
         status = (self.tr("%n GGUF files in {repo}", "", len(files)).format(repo=repo) if files else
                   self.tr("{repo} holds no GGUF files.").format(repo=repo))
@@ -245,7 +241,7 @@ class ModelsWindow(QWidget):
             self.download_status.setText(str(exc))
             return None
         except DownloadError as exc:
-            self.download_status.setText(f"<span style='color:#c0392b'>{html.escape(str(exc))}</span>")
+            self.download_status.setText(colored(html.escape(str(exc)), ERROR_COLOR))
             return None
         finally:
             self._set_downloading(False)
@@ -270,12 +266,12 @@ class ModelsWindow(QWidget):
         seconds, fetched = now - self._rate_start[0], done - self._rate_start[1]
         if seconds < 1 or fetched <= 0 or not total:
             self.download_status.setText(self.tr("{done} of {total}").format(
-                done=size_text(done), total=size_text(total)))
+                done=file_size(done), total=file_size(total)))
             return
         rate = fetched / seconds
         left = int((total - done) / rate)
         self.download_status.setText(self.tr("{done} of {total} · {rate}/s · {minutes}:{seconds:02d} left").format(
-            done=size_text(done), total=size_text(total), rate=size_text(int(rate)), minutes=left // 60,
+            done=file_size(done), total=file_size(total), rate=file_size(int(rate)), minutes=left // 60,
             seconds=left % 60))
 
     def shutdown(self) -> None:

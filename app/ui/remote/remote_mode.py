@@ -7,22 +7,39 @@ gauge, which measure this computer, are set aside. Disconnecting loads the local
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from app.engine.errors import EngineError
 from app.engine.remote.host import RemoteHost
 from app.ui.remote.connect_dialog import ConnectDialog
 from app.ui.remote.remote_panel import RemotePanel
+from app.ui.settings_keeper import SettingsKeeper
 from app.ui.tasks import spawn
 
 
 class RemoteMode(QObject):
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    """Owns the RemoteHost while connected; says when the chat switched (sig_connected) and back
+    (sig_disconnected), and leaves what the window shows to the window."""
+
+    sig_connected = Signal(object)
+    """The chat now talks to a server; its RemoteReport (also sent when another model is chosen there)."""
+    sig_disconnected = Signal()
+    """The chat is back on this computer (the local model is not loaded yet)."""
+    sig_disconnect_requested = Signal()
+    """The user asked to go back to this computer (the panel's button)."""
+    sig_error = Signal(object)
+    """An error the user should see."""
+
+    def __init__(self, session, local_host, settings: SettingsKeeper, dialog_parent: QWidget):
+        super().__init__(dialog_parent)
+        self._session = session
+        self._local_host = local_host
+        self._settings = settings
+        self._dialog_parent = dialog_parent
         self.remote: RemoteHost | None = None
         self.panel = RemotePanel()
-        self.panel.sig_disconnect.connect(lambda: spawn(self.disconnect()))
+        self.panel.sig_disconnect.connect(self.sig_disconnect_requested)
         self.panel.sig_model_chosen.connect(lambda model: spawn(self.choose_model(model)))
 
     @property
@@ -31,64 +48,50 @@ class RemoteMode(QObject):
 
     @Slot()
     def open_dialog(self) -> ConnectDialog:
-        dialog = ConnectDialog(self.window.settings.remote_url, self.window)
+        dialog = ConnectDialog(self._settings.values.remote_url, self._dialog_parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_connected.connect(lambda host: spawn(self.use(host)))
         dialog.open()
         return dialog
 
     async def use(self, remote: RemoteHost) -> None:
-        """Chat through `remote` (already connected) from now on."""
-        w = self.window
-        await w.session.stop_and_wait()
+        """Chat through `remote` (already connected) from now on; the local model is unloaded."""
+        await self._session.stop_and_wait()
         previous, self.remote = self.remote, remote
         if previous is not None:
             await previous.close()
         else:
-            await w.host.unload()
-        w.session.host = remote
-        w.settings.remote_url = remote.base_url
-        w.save_settings()
+            await self._local_host.unload()
+        self._session.host = remote
+        self._settings.change(remote_url=remote.base_url)
         self._show(remote)
 
     async def choose_model(self, model: str) -> None:
         if self.remote is None or self.remote.report.model == model:
             return
-        await self.window.session.stop_and_wait()
+        await self._session.stop_and_wait()
         try:
             await self.remote.connect(model)
         except EngineError as exc:
-            self.window.show_error(exc)
+            self.sig_error.emit(exc)
             return
         self._show(self.remote)
 
-    async def disconnect(self, reload: bool = True) -> None:
-        """Back to this computer: the model in the KV panel is loaded again (unless the caller loads one)."""
+    async def disconnect(self) -> None:
+        """Back to this computer. Loading the local model again is the caller's."""
         if self.remote is None:
             return
-        w = self.window
-        await w.session.stop_and_wait()
+        await self._session.stop_and_wait()
         await self.remote.close()
         self.remote = None
-        w.session.host = w.host
-        w.side_stack.setCurrentIndex(0)
-        w.gauge.show()
-        w.menus.lab.setEnabled(True)
-        w.statusBar().clearMessage()
-        config = w.kv_panel.config()
-        if reload and config is not None:
-            await w.apply(config)
+        self._session.host = self._local_host
+        self.sig_disconnected.emit()
 
     def _show(self, remote: RemoteHost) -> None:
-        w = self.window
-        report = remote.report
-        self.panel.set_report(report)
-        w.side_stack.setCurrentIndex(1)
-        w.gauge.hide()  # it measures this computer's memory; the cache is on the server
-        w.menus.lab.setEnabled(False)
-        if w.lab is not None:
-            w.lab.close()
-        w.banner.clear("load")
-        w.banner.clear("template")
-        w.statusBar().showMessage(self.tr("Connected to {kind} at {url} · model {model}").format(
-            kind=report.server, url=report.url, model=report.model))
+        self.panel.set_report(remote.report)
+        self.sig_connected.emit(remote.report)
+
+    def describe(self, report) -> str:
+        """The status line while connected."""
+        return self.tr("Connected to {kind} at {url} · model {model}").format(
+            kind=report.server, url=report.url, model=report.model)

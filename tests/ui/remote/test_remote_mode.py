@@ -26,7 +26,7 @@ def test_connect_chat_stop_and_disconnect(loop, qtbot, window, llama_cpp_server)
     # The local model is unloaded; the side panel says what the server is and where its cache is set.
     assert window.host.report is None
     panel = window.remote_mode.panel
-    assert window.side_stack.currentWidget().widget() is panel
+    assert window.side.showing_remote
     assert panel.model.currentText() == "smollm2-q8k-q4v" and panel.url.text() == llama_cpp_server
     assert "--type_k" in panel.settings_note.text() and "cannot be changed from here" in panel.settings_note.text()
     assert panel.facts.text() == "The server does not report its context length or cache types."
@@ -56,7 +56,7 @@ def test_connect_chat_stop_and_disconnect(loop, qtbot, window, llama_cpp_server)
     panel.disconnect_button.click()
     loop.run_until_complete(until(lambda: window.host.report is not None, what="the local model"))
     assert window.session.host is window.host and not window.remote_mode.active
-    assert window.side_stack.currentIndex() == 0 and window.gauge.isVisible() and window.menus.lab.isEnabled()
+    assert not window.side.showing_remote and window.gauge.isVisible() and window.menus.lab.isEnabled()
     send(loop, qtbot, window, "Thanks!")
     assert window.store.messages(window.session.conversation.id)[-1].role == "assistant"
 

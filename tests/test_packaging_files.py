@@ -114,3 +114,18 @@ def test_the_hook_collects_every_backend_library(monkeypatch, tmp_path):
     exec((ROOT / "packaging" / "hooks" / "hook-llama_cpp.py").read_text(), hook)
     assert [dest for _, dest in hook["binaries"]] == ["llama_cpp/lib"] * len(libs)
     assert logged == ["llama_cpp: bundling the ggml backends cpu, cuda, metal, vulkan"]
+
+
+@pytest.mark.slow
+def test_a_plain_pip_install_carries_the_icons_and_translations(tmp_path):
+    """Resources are package data: the wheel `pip install .` builds holds them beside the code, where
+    app.core.paths.resources_dir() looks for them."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=600)
+    import zipfile
+
+    (wheel,) = tmp_path.glob("kvchat-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"app/resources/icons/kvchat.svg", "app/resources/translations/kvchat_zh_CN.qm",
+            f"app/resources/{APP_ID}.desktop", "app/core/paths.py"} <= names
+    assert not any(name.startswith(("tests/", "docs/")) for name in names)

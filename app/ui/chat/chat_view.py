@@ -7,7 +7,9 @@ drawing itself takes long).
 A long conversation is shown a page at a time: opening it builds widgets for its latest
 PAGE_SIZE messages only, and "Show earlier messages" adds the page before. Positions in the
 view's API (`remove_from`, `count`) are positions in the whole conversation, shown or not, so
-they match ChatSession.messages; `messages` holds the widgets of the shown ones.
+they match the conversation model's messages; `messages` holds the widgets of the shown ones.
+
+The view follows what it is told (ChatSession's signals); the text it draws is never read back to be saved.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class ChatView(QScrollArea):
         self._update_earlier_button()
         self.placeholder.setVisible(True)
 
+    @Slot(object)
     def show_messages(self, messages: Sequence[StoredMessage]) -> None:
         """Show a conversation from its start: widgets for the latest PAGE_SIZE messages only."""
         self.clear()
@@ -145,6 +148,7 @@ class ChatView(QScrollArea):
         self.placeholder.setVisible(False)
         return widget
 
+    @Slot(int)
     def remove_from(self, index: int) -> None:
         """Remove message `index` (a position in the whole conversation) and every later one."""
         self._anchor = None
@@ -160,6 +164,7 @@ class ChatView(QScrollArea):
         self.placeholder.setVisible(not self.messages and not self._earlier)
         self._update_regenerate()
 
+    @Slot(object)
     def renumber(self, new_ids: dict[int, int]) -> None:
         """The messages were saved again under new store ids (old id -> new id)."""
         self._earlier = [replace(m, id=new_ids.get(m.id, m.id)) for m in self._earlier]
@@ -184,6 +189,7 @@ class ChatView(QScrollArea):
     def streaming(self) -> MessageWidget | None:
         return self._streaming
 
+    @Slot()
     def begin_reply(self) -> MessageWidget:
         widget = self.add_message("assistant", "")
         widget.set_status(self.tr("Reading the prompt…"))
@@ -192,11 +198,19 @@ class ChatView(QScrollArea):
         self._update_regenerate()
         return widget
 
+    @Slot(str)
+    def set_reply_status(self, text: str) -> None:
+        """Say what the reply under way is doing (before its first text)."""
+        if self._streaming is not None:
+            self._streaming.set_status(text)
+
+    @Slot(int)
     def set_reading_prompt(self, prompt_tokens: int, cached_tokens: int | None = None) -> None:
         if self._streaming is not None:
             self._streaming.set_status(
                 self.tr("Reading the prompt ({tokens:,} tokens)…").format(tokens=prompt_tokens))
 
+    @Slot(str)
     def append_reply_text(self, text: str) -> None:
         if self._streaming is None or not text:
             return
@@ -207,6 +221,7 @@ class ChatView(QScrollArea):
         if not self._render_timer.isActive():
             self._render_timer.start(self._interval_ms())
 
+    @Slot(object, object, object)
     def finish_reply(self, stats: ReplyStats | None, finish_reason: str | None, message_id: int | None) -> str:
         widget = self._streaming
         if widget is None:
@@ -224,7 +239,7 @@ class ChatView(QScrollArea):
 
     @property
     def reply_text(self) -> str:
-        """What the reply under way has written so far ("" when none is under way)."""
+        """What the reply under way shows so far ("" when none is under way)."""
         if len(self._stream_parts) > 1:
             self._stream_parts = ["".join(self._stream_parts)]
         return self._stream_parts[0] if self._stream_parts else ""

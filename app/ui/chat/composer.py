@@ -46,7 +46,7 @@ class Composer(QWidget):
         self.editing_label = QLabel()
         self.cancel_edit_button = QToolButton()
         self.cancel_edit_button.setText(self.tr("Cancel edit"))
-        self.cancel_edit_button.clicked.connect(self.sig_cancel_edit)
+        self.cancel_edit_button.clicked.connect(self._on_cancel_edit)
         editing = QHBoxLayout()
         editing.addWidget(self.editing_label)
         editing.addStretch(1)
@@ -65,6 +65,7 @@ class Composer(QWidget):
         self._replying = False
         self._blocked = False
 
+    @Slot(bool)
     def set_replying(self, replying: bool) -> None:
         """While a reply streams the button stops it; Enter still does nothing until it ends."""
         self._replying = replying
@@ -81,6 +82,12 @@ class Composer(QWidget):
     def _default_placeholder(self) -> str:
         return self.tr("Message  (Enter to send, Shift+Enter for a new line)")
 
+    @Slot(str)
+    def restore_text(self, text: str) -> None:
+        """Put back text that could not be sent, so nothing typed is lost."""
+        self.edit.setPlainText(text)
+
+    @Slot(object)
     def set_editing(self, text: str | None) -> None:
         """Show that the next send replaces an earlier message (None ends that)."""
         self._editing_row.setVisible(text is not None)
@@ -95,7 +102,12 @@ class Composer(QWidget):
         if self._replying:
             self.sig_stop.emit()
         elif self._editing_row.isVisible():
-            self.sig_cancel_edit.emit()
+            self._on_cancel_edit()
+
+    @Slot()
+    def _on_cancel_edit(self) -> None:
+        self.edit.clear()  # the earlier message's text, put here to edit, goes with the edit
+        self.sig_cancel_edit.emit()
 
     @Slot()
     def _on_button_clicked(self) -> None:

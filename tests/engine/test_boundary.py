@@ -15,6 +15,7 @@ def test_layers_hold_and_nothing_below_the_ui_imports_qt():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ui above cli above core above engine KEPT" in result.stdout
     assert "No Qt below the ui KEPT" in result.stdout
+    assert "The window's features do not import each other KEPT" in result.stdout
 
 
 def test_engine_modules_load_without_qt():

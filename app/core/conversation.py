@@ -98,7 +98,7 @@ class _Reply:
         self.conversation_id = conversation_id
         self.parts: list[str] = []  # joined once, at the end: += on a long reply is quadratic
         self.stream: Any = None
-        self.open_error: Exception | None = None  # why the backend gave no stream
+        self.stop_requested = False
         self.task: asyncio.Task | None = None
 
     @property
@@ -108,8 +108,9 @@ class _Reply:
         return self.parts[0] if self.parts else ""
 
     def stop(self, backend: ChatBackend) -> None:
+        self.stop_requested = True
         if self.stream is None:
-            return  # the backend gave none: there is nothing to stop
+            return  # it is cancelled as soon as it exists
         cancel = getattr(self.stream, "cancel", None)
         if cancel is not None:
             cancel()  # this reply's stream only; another window's reply goes on
@@ -318,32 +319,28 @@ class ConversationModel:
     def _start_reply(self) -> None:
         reply = _Reply(self.conversation.id)
         self._reply = reply
-        status = None
-        try:  # the stream exists from here on, so a stop at any later moment reaches it
-            reply.stream, status = self._open_stream(self.history(), self.conversation.sampling)
-        except Exception as exc:  # a backend that refuses at once: the reply ends with this error
-            reply.open_error = exc
-        reply.task = self._start_task(self._stream_reply(reply))
+        reply.task = self._start_task(self._stream_reply(reply, self.history(), self.conversation.sampling))
         self.events.replying_changed(True)
         self.events.reply_started()
-        if status:
-            self.events.reply_status(status)
 
     def _open_stream(self, history: list[ChatMessage], sampling: SamplingParams):
         report = self.backend.report
         if report is not None and not report.chat_template:
             # A base model has no chat format; it continues the last message as plain text.
-            return self.backend.complete(history[-1].content, sampling), translate(
-                "ChatSession", "No chat template: continuing the text as plain completion…")
-        return self.backend.chat(history, sampling, overflow=self.overflow_policy), None
+            self.events.reply_status(translate(
+                "ChatSession", "No chat template: continuing the text as plain completion…"))
+            return self.backend.complete(history[-1].content, sampling)
+        return self.backend.chat(history, sampling, overflow=self.overflow_policy)
 
-    async def _stream_reply(self, reply: _Reply) -> None:
+    async def _stream_reply(self, reply: _Reply, history: list[ChatMessage], sampling: SamplingParams) -> None:
         last: ReplyChunk | None = None
         error = None
         ended = False  # the stream ran to its end (not abandoned by cancelling the task)
         try:
-            if reply.open_error is not None:
-                raise reply.open_error
+            # Opened here, on the running loop: a stream belongs to the loop that reads it.
+            reply.stream = self._open_stream(history, sampling)
+            if reply.stop_requested:  # stopped before the stream existed
+                reply.stop(self.backend)
             async with aclosing(reply.stream) as chunks:
                 async for chunk in chunks:
                     last = chunk

@@ -180,6 +180,7 @@ def test_a_second_message_keeps_the_title_and_sends_the_system_prompt(store):
     async def body(model, backend, events):
         model.update_settings("Be brief.", SamplingParams(temperature=0.5))
         model.send("First")
+        await settle()
         backend.last.text("One.")
         backend.last.done()
         await model.wait_reply()
@@ -198,6 +199,7 @@ def test_a_second_message_keeps_the_title_and_sends_the_system_prompt(store):
 def test_stop_saves_the_reply_as_far_as_it_got(store):
     async def body(model, backend, events):
         model.send("Count to ten.")
+        await settle()
         backend.last.text("One, two,")
         await settle()
         model.stop()
@@ -209,10 +211,10 @@ def test_stop_saves_the_reply_as_far_as_it_got(store):
     run(store, body)
 
 
-def test_a_stop_before_the_reply_is_read_cancels_its_stream(store):
+def test_a_stop_before_the_stream_exists_cancels_it_as_soon_as_it_does(store):
     async def body(model, backend, events):
         model.send("Hello")
-        model.stop()  # the reply's task has not run yet: the stream exists all the same
+        model.stop()  # the reply's task has not run yet: the stream is opened there, on the running loop
         await model.wait_reply()
         assert backend.last.cancelled
         assert [m.role for m in store.messages(model.conversation.id)] == ["user"]  # nothing written, nothing kept
@@ -252,6 +254,7 @@ def test_a_stop_cancels_only_its_own_stream(store):
 def test_stop_and_wait_abandons_an_engine_that_does_not_answer(store):
     async def body(model, backend, events):
         model.send("Hello")
+        await settle()
         backend.last.text("Partial")
         await settle()
         await model.stop_and_wait(timeout=0)
@@ -265,6 +268,7 @@ def test_stop_and_wait_abandons_an_engine_that_does_not_answer(store):
 def test_regenerate_replaces_the_last_reply(store):
     async def body(model, backend, events):
         model.send("Name a colour.")
+        await settle()
         backend.last.text("Red.")
         backend.last.done()
         await model.wait_reply()
@@ -285,6 +289,7 @@ def test_edit_and_resend_replaces_the_message_and_what_followed(store):
     async def body(model, backend, events):
         for text in ("First question", "Second question"):
             model.send(text)
+            await settle()
             backend.last.text(f"Answer to {text}")
             backend.last.done()
             await model.wait_reply()
@@ -331,6 +336,7 @@ def test_a_reply_an_error_ended_is_saved_and_marked_as_such(store):
 
     async def body(model, backend, events):
         model.send("Hello")
+        await settle()
         backend.last.text("Hel")
         backend.last.fail(failure)
         await model.wait_reply()
@@ -349,6 +355,7 @@ def test_a_backend_that_refuses_at_once_is_an_error_not_a_hang(store):
             raise RuntimeError("no model is loaded")
         backend.chat = refuse
         model.send("Hello")
+        await settle()
         await model.wait_reply()
         assert not model.replying and [m.role for m in model.messages] == ["user"]
         assert str(events.of("error")[0][0]) == "no model is loaded"
@@ -359,6 +366,7 @@ def test_a_backend_that_refuses_at_once_is_an_error_not_a_hang(store):
 def test_dropped_messages_are_told(store):
     async def body(model, backend, events):
         model.send("Hello")
+        await settle()
         backend.last.prompt(100, dropped=1)
         backend.last.prompt(100, dropped=3)
         backend.last.done()
@@ -372,6 +380,7 @@ def test_dropped_messages_are_told(store):
 def test_a_conversation_deleted_elsewhere_is_saved_again_as_a_new_one(store):
     async def body(model, backend, events):
         model.send("Hello")
+        await settle()
         backend.last.text("Hi.")
         backend.last.done()
         await model.wait_reply()

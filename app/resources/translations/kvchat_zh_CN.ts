@@ -1536,6 +1536,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>已停止</translation>
     </message>
     <message>
+        <source>ended by an error</source>
+        <translation>因出错而中断</translation>
+    </message>
+    <message>
         <source>max tokens reached</source>
         <translation>已达最大 token 数</translation>
     </message>

@@ -68,6 +68,8 @@ def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
             count=stats.dropped_messages))
     if finish_reason == "cancelled":
         parts.append(translate("MessageWidget", "stopped"))
+    elif finish_reason == "error":  # what arrived before the error is kept
+        parts.append(translate("MessageWidget", "ended by an error"))
     elif finish_reason == "length":
         parts.append(translate("MessageWidget", "max tokens reached"))
     elif finish_reason == "context_full":

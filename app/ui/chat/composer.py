@@ -98,6 +98,15 @@ class Composer(QWidget):
             self.edit.setFocus()
 
     @Slot()
+    def escape(self) -> None:
+        """What Esc means here: stop the reply being written, or leave editing an earlier message."""
+        self._on_escape()
+
+    @Slot()
+    def focus_input(self) -> None:
+        self.edit.setFocus()
+
+    @Slot()
     def _on_escape(self) -> None:
         if self._replying:
             self.sig_stop.emit()

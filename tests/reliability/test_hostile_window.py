@@ -353,7 +353,7 @@ def test_the_window_closes_when_steps_of_closing_fail(windows, loop, monkeypatch
     def fail(*_args, **_kwargs):
         raise RuntimeError("this step fails")
 
-    monkeypatch.setattr(main_window_module, "save_settings", fail)
+    monkeypatch.setattr(window.settings_keeper, "save", fail)
     monkeypatch.setattr(window.kv_panel, "stop", fail)
     monkeypatch.setattr(window.conversation_settings, "flush", fail)
     lab = window.open_lab()

@@ -126,17 +126,28 @@ class ConversationModel:
     """The open conversation. `messages` is the one list of its messages, in order, as stored."""
 
     def __init__(self, store: ConversationStore, backend: ChatBackend, events: ConversationEvents | None = None,
-                 start_task: Callable[[Coroutine], asyncio.Task] = _start_task) -> None:
+                 start_task: Callable[[Coroutine], asyncio.Task] = _start_task,
+                 overflow_policy: Callable[[], str] = lambda: DROP_OLDEST) -> None:
+        """`overflow_policy` is asked at each reply: the setting has one owner (the settings), not a copy here."""
         self.store = store
         self.backend = backend  # replaced when the app switches to a server and back
         self.events = events or ConversationEvents()
-        self.overflow_policy = DROP_OLDEST
+        self._overflow_policy = overflow_policy
         self.conversation: Conversation | None = None
         self.messages: list[StoredMessage] = []
         self.editing: int | None = None  # index in messages of the message being edited
         self._reply: _Reply | None = None
         self._start_task = start_task  # the app's task runner, so a failure reaches its error banner
         self._saved_again_as: dict[int, int] = {}  # a vanished conversation's id -> its new id
+
+    @property
+    def overflow_policy(self) -> str:
+        """What a conversation longer than the context does (history_fit's DROP_OLDEST or STOP)."""
+        return self._overflow_policy()
+
+    @overflow_policy.setter
+    def overflow_policy(self, policy: str) -> None:
+        self._overflow_policy = lambda: policy
 
     @property
     def replying(self) -> bool:

@@ -73,7 +73,8 @@ class MainWindow(QMainWindow):
         self.gauge = MemoryGauge()
         self.kv_panel = KvPanel(self.host.plan, self.settings)
         self.conversation_settings = ConversationSettings()
-        self.session = ChatSession(host, store, self.chat_view, self.composer, self)
+        self.session = ChatSession(host, store, self.chat_view, self.composer, self,
+                                   overflow_policy=lambda: self.settings.overflow_policy)
         self.files = ConversationFiles(store, self)
         self.remote_mode = RemoteMode(self.session, host, self.settings_keeper, self)
 
@@ -123,7 +124,6 @@ class MainWindow(QMainWindow):
         self.session.sig_replying.connect(self._on_replying)
         self.session.sig_notice.connect(lambda text: self.banner.show_message(text, error=False, key="overflow"))
         self.session.sig_saved_again.connect(self._on_saved_again)
-        self.session.overflow_policy = self.settings.overflow_policy
         self.kv_panel.set_overflow(self.settings.overflow_policy)
         self.kv_panel.sig_overflow_changed.connect(lambda policy: self.settings_keeper.change(overflow_policy=policy))
         set_error_handler(self.show_error)

@@ -7,6 +7,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from app.engine.history_fit import STOP
 from app.engine.memory import MIB
 from tests import model_files
 from tests.ui.conftest import send, until
@@ -92,6 +93,9 @@ def test_settings_and_conversations_survive_a_restart(windows, loop, qtbot):
     assert loop.run_until_complete(first.apply(first.kv_panel.config()))
     first.conversation_settings.system_prompt.setPlainText("Answer in one sentence.")
     first.conversation_settings.flush()
+    panel = first.kv_panel
+    panel.overflow_combo.setCurrentIndex(panel.overflow_combo.findData(STOP))
+    assert first.settings.overflow_policy == STOP and first.session.overflow_policy == STOP  # one owner, read
     send(loop, qtbot, first, "Name a big city in Japan.")
     texts = [m.text for m in first.chat_view.messages]
     windows.close(first)
@@ -102,6 +106,7 @@ def test_settings_and_conversations_survive_a_restart(windows, loop, qtbot):
     assert second.host.report.type_k == "q8_0" and second.host.report.n_ctx == 2048
     assert [m.text for m in second.chat_view.messages] == texts
     assert second.conversation_settings.system_prompt.toPlainText() == "Answer in one sentence."
+    assert panel.overflow_combo.currentData() == STOP and second.session.overflow_policy == STOP
     assert second.conversations.list.count() == 1
     assert second.conversations.list.item(0).text().startswith("Name a big city")
 

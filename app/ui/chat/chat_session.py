@@ -7,11 +7,14 @@ calls on the model. Nothing shown here is read back to be saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.conversation import ConversationEvents, ConversationModel
 from app.core.store import Conversation, ConversationStore, StoredMessage
 from app.engine.backend import ChatBackend
+from app.engine.history_fit import DROP_OLDEST
 from app.engine.records import ChatMessage, SamplingParams
 from app.ui.chat.chat_view import ChatView
 from app.ui.chat.composer import Composer
@@ -54,12 +57,14 @@ class ChatSession(QObject):
     sig_text_returned = Signal(str)
     """This text could not be sent; it goes back into the composer."""
 
-    def __init__(self, host: ChatBackend, store: ConversationStore, view: ChatView, composer: Composer, parent=None):
+    def __init__(self, host: ChatBackend, store: ConversationStore, view: ChatView, composer: Composer, parent=None,
+                 overflow_policy: Callable[[], str] = lambda: DROP_OLDEST):
         super().__init__(parent)
         self.store = store
         self.view = view
         self.composer = composer
-        self.model = ConversationModel(store, host, _SignalRelay(self), start_task=spawn)
+        self.model = ConversationModel(store, host, _SignalRelay(self), start_task=spawn,
+                                       overflow_policy=overflow_policy)
         self.sig_opened.connect(view.show_messages)
         self.sig_message_added.connect(self._show_message)
         self.sig_removed_from.connect(view.remove_from)

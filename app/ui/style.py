@@ -21,6 +21,13 @@ EXTRA_CURVE_COLOR = "#8e44ad"
 ERROR_BACKGROUND = "#fdecea"
 WARNING_BACKGROUND = "#fff6e0"
 BANNER_TEXT_COLOR = "#222"
+# Messages and code blocks, by theme (key: dark or not).
+MESSAGE_BACKGROUND = {False: {"user": "#e8f0fe", "assistant": "#ffffff"},
+                      True: {"user": "#2b3544", "assistant": "#25282d"}}
+MESSAGE_BORDER = {False: "#dde1e6", True: "#3a3f47"}
+CODE_BACKGROUND = {False: "#f5f6f8", True: "#1f2227"}
+CODE_BORDER = {False: "#d9dce1", True: "#3a3f47"}
+LINK_COLOR = {False: "#2f6fdb", True: "#7aa7ff"}
 
 MUTED_STYLE = f"color: {MUTED_COLOR};"
 

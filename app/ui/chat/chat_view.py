@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractSlider, QFrame, QLabel, QPushButton, QScr
 
 from app.core.store import StoredMessage
 from app.engine.records import ReplyStats
+from app.ui import style
 from app.ui.chat.message_widget import MessageWidget
 
 MIN_RENDER_INTERVAL_MS = 40
@@ -52,7 +53,7 @@ class ChatView(QScrollArea):
         self._layout.addWidget(self.earlier_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.placeholder = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: #888; padding: 40px;")
+        self.placeholder.setStyleSheet(f"color: {style.FAINT_COLOR}; padding: 40px;")
         self._layout.addWidget(self.placeholder)
         self._layout.addStretch(1)
         self.setWidget(self._container)
@@ -205,7 +206,7 @@ class ChatView(QScrollArea):
             self._streaming.set_status(text)
 
     @Slot(int)
-    def set_reading_prompt(self, prompt_tokens: int, cached_tokens: int | None = None) -> None:
+    def set_reading_prompt(self, prompt_tokens: int) -> None:
         if self._streaming is not None:
             self._streaming.set_status(
                 self.tr("Reading the prompt ({tokens:,} tokens)…").format(tokens=prompt_tokens))

@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QWidget
 
 from app.engine.records import SamplingParams
+from app.ui.style import MUTED_STYLE
 
 SAVE_DELAY_MS = 400
 
@@ -34,7 +35,7 @@ class ConversationSettings(QWidget):
         self.reset_button.clicked.connect(self._on_reset_clicked)
         note = QLabel(self.tr("Saved with this conversation; used from the next reply on."))
         note.setWordWrap(True)
-        note.setStyleSheet("color: #777;")
+        note.setStyleSheet(MUTED_STYLE)
 
         form = QFormLayout(self)
         form.addRow(QLabel("<b>" + self.tr("System prompt") + "</b>"))

@@ -16,6 +16,8 @@ from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
 from PySide6.QtCore import QCoreApplication
 
+from app.ui import style
+
 COPY_CODE_SCHEME = "copy-code"
 
 
@@ -27,8 +29,8 @@ class Palette:
     pygments_style: str
 
 
-LIGHT = Palette("#f5f6f8", "#d9dce1", "#2f6fdb", "friendly")
-DARK = Palette("#1f2227", "#3a3f47", "#7aa7ff", "monokai")
+LIGHT = Palette(style.CODE_BACKGROUND[False], style.CODE_BORDER[False], style.LINK_COLOR[False], "friendly")
+DARK = Palette(style.CODE_BACKGROUND[True], style.CODE_BORDER[True], style.LINK_COLOR[True], "monokai")
 
 
 def _lexer(language: str, code: str):
@@ -74,7 +76,7 @@ class MarkdownRenderer:
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" '
             f'style="background-color:{p.code_background}; border: 1px solid {p.code_border}; margin: 4px 0;">'
-            f'<tr><td><span style="color:#888; font-size:small;">{label}</span>&nbsp;&nbsp;'
+            f'<tr><td><span style="color:{style.FAINT_COLOR}; font-size:small;">{label}</span>&nbsp;&nbsp;'
             f'<a href="{COPY_CODE_SCHEME}:{n}" style="color:{p.link}; font-size:small;">{copy_code}</a>'
             f'<pre style="margin:2px 0 0 0; white-space: pre-wrap;">{body}</pre></td></tr></table>'
         )

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.records import ReplyStats
+from app.ui import style
 from app.ui.chat.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
 
 DISPLAY_LIMIT = 50_000
@@ -156,13 +157,13 @@ class MessageWidget(QFrame):
         self.status_label.setVisible(False)
         self.stats_label = QLabel()
         self.stats_label.setObjectName("stats")
-        self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
+        self.stats_label.setStyleSheet(f"color: {style.FAINT_COLOR}; font-size: 11px;")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stats_label.setVisible(False)
         self.cut_label = QLabel()  # "Showing the first ... characters" for a message too long to draw
         self.cut_label.setObjectName("cut")
         self.cut_label.setWordWrap(True)
-        self.cut_label.setStyleSheet("color: #888; font-style: italic;")
+        self.cut_label.setStyleSheet(f"color: {style.FAINT_COLOR}; font-style: italic;")
         self.cut_label.setVisible(False)
         self._shown_start: str | None = None  # the start drawn as plain text, while the message is cut
 
@@ -186,11 +187,9 @@ class MessageWidget(QFrame):
             return
         self._dark = dark
         self._renderer = renderer_for(dark)
-        background = {"user": "#2b3544" if dark else "#e8f0fe", "assistant": "#25282d" if dark else "#ffffff"}
-        self.setStyleSheet(
-            f"QFrame#message_{self.role} {{ background: {background.get(self.role, 'transparent')}; "
-            f"border: 1px solid {'#3a3f47' if dark else '#dde1e6'}; border-radius: 8px; }}"
-        )
+        background = style.MESSAGE_BACKGROUND[dark].get(self.role, "transparent")
+        self.setStyleSheet(f"QFrame#message_{self.role} {{ background: {background}; "
+                           f"border: 1px solid {style.MESSAGE_BORDER[dark]}; border-radius: 8px; }}")
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -37,7 +37,7 @@ def test_a_bad_model_file(window, loop, qtbot, starter_model, tmp_path, kind):
     window.conversation_settings.max_tokens.setValue(8)
     window.conversation_settings.flush()
     window.open_model(str(make(starter_model, tmp_path)))
-    loop.run_until_complete(until(lambda: window.banner.isVisible() and not window.kv_panel._busy, what="the error"))
+    loop.run_until_complete(until(lambda: window.banner.isVisible() and not window.kv_panel.busy, what="the error"))
     assert says in window.banner.label.text()
     assert window.host.report.config == good.config  # the model that was loaded stays usable
     send(loop, qtbot, window, "Say hi.")
@@ -50,7 +50,7 @@ def test_a_model_in_a_folder_with_spaces_and_chinese_characters(window, loop, st
     path = folder / "小 模型.gguf"
     shutil.copyfile(starter_model, path)
     window.open_model(str(path))
-    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel._busy
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel.busy
                                   and window.host.report.model.path == str(path), what="the model to load"))
     assert window.host.report.kv_exact
 

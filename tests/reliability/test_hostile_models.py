@@ -171,7 +171,7 @@ def test_a_hostile_header_in_the_window_is_named_and_the_model_stays(window, loo
     for name in ("block_count 600", "more KV heads than heads", "block_count 'two'"):
         window.banner.clear_all()
         window.open_model(str(hostile_model(tmp_path, name)))
-        loop.run_until_complete(until(lambda: window.banner.isVisible() and not window.kv_panel._busy,
+        loop.run_until_complete(until(lambda: window.banner.isVisible() and not window.kv_panel.busy,
                                       what="the refusal"))
         assert words(name) in window.banner.label.text()
         assert window.host.report.config == good.config
@@ -194,5 +194,5 @@ def test_a_model_with_a_broken_chat_template_loads_and_says_so(window, loop, qtb
     send(loop, qtbot, window, "Once upon a time")
     assert window.chat_view.messages[-1].role == "assistant" and window.chat_view.messages[-1].text.strip()
     window.open_model(str(starter_model))  # and the engine is free for the next load
-    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel._busy
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel.busy
                                   and window.host.report.model.path == str(starter_model), what="the starter model"))

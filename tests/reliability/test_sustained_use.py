@@ -159,7 +159,7 @@ def test_changing_settings_while_a_reply_streams_stops_it_then_reloads(window, l
     loop.run_until_complete(panel.refresh_plan())
     qtbot.mouseClick(panel.summary.apply_button, Qt.MouseButton.LeftButton)
     loop.run_until_complete(until(lambda: window.host.report is not None and window.host.report.type_k == "q8_0"
-                                  and not panel._busy, what="the reload"))
+                                  and not panel.busy, what="the reload"))
     stored = window.store.messages(window.session.conversation.id)
     assert stored[-1].role == "assistant" and stored[-1].finish_reason == "cancelled" and len(stored[-1].content) > 30
     send(loop, qtbot, window, "Hello.")

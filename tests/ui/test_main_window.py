@@ -75,7 +75,7 @@ def test_changing_kv_precision_reloads_and_the_gauge_shows_measured_bytes(window
     assert f"{before.kv.total * 0.28125 / MIB:,.1f} MiB" in panel.summary.estimate_label.text()
     assert panel.summary.apply_button.isEnabled()
     qtbot.mouseClick(panel.summary.apply_button, Qt.MouseButton.LeftButton)
-    loop.run_until_complete(until(lambda: window.host.report is not before and not panel._busy, what="the reload"))
+    loop.run_until_complete(until(lambda: window.host.report is not before and not panel.busy, what="the reload"))
     after = window.host.report
     assert after.kv.total == before.kv.total * 0.28125 == after.estimate.kv_bytes
     assert window.gauge.report is after
@@ -118,7 +118,7 @@ def test_a_broken_model_shows_an_error_and_the_app_still_chats(window, loop, qtb
     loop.run_until_complete(until(lambda: window.banner.isVisible(), what="the error banner"))
     assert "truncated" in window.banner.label.text()
     assert window.host.report is good
-    loop.run_until_complete(until(lambda: not window.kv_panel._busy, what="the panel"))
+    loop.run_until_complete(until(lambda: not window.kv_panel.busy, what="the panel"))
     send(loop, qtbot, window, "Say hello.")
     assert window.chat_view.messages[-1].text.strip()
 
@@ -215,7 +215,7 @@ def test_closing_mid_reply_saves_the_partial_reply(windows, loop, qtbot):
 def test_a_base_model_is_continued_as_plain_text(window, loop, qtbot, gemma_model):
     window.open_model(str(gemma_model))
     loop.run_until_complete(until(lambda: window.host.report is not None and window.host.report.model.path == str(gemma_model)
-                                  and not window.kv_panel._busy, what="Gemma to load"))
+                                  and not window.kv_panel.busy, what="Gemma to load"))
     assert "no chat template" in window.banner.label.text()
     assert window.kv_panel.window_check.isVisible()
     window.conversation_settings.max_tokens.setValue(24)

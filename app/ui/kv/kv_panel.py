@@ -245,6 +245,11 @@ class KvPanel(QWidget):
         """Drop a pending estimate (the window is closing)."""
         self._plan_timer.stop()
 
+    @property
+    def busy(self) -> bool:
+        """A load (or the lab) is under way: Apply waits."""
+        return self._busy
+
     def set_busy(self, busy: bool, status: str = "") -> None:
         self._busy = busy
         self.summary.set_busy(busy, status)

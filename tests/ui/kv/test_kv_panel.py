@@ -76,7 +76,7 @@ def test_dropping_a_gguf_file_opens_it(window, loop, gemma_model):
     window.dropEvent(event)
     loop.run_until_complete(until(lambda: window.host.report is not None
                                   and window.host.report.model.path == str(gemma_model)
-                                  and not window.kv_panel._busy, what="the dropped model to load"))
+                                  and not window.kv_panel.busy, what="the dropped model to load"))
     assert window.kv_panel.model_combo.currentData() == str(gemma_model)
     settings = json.loads(window.settings_path.read_text())
     assert settings["recent_models"][0] == str(gemma_model)

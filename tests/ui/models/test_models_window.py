@@ -28,7 +28,7 @@ def test_a_model_lm_studio_keeps_is_found_and_opened(window, loop, qtbot, starte
     assert not models.table.isRowHidden(row)
     models.table.selectRow(row)
     qtbot.mouseClick(models.open_button, Qt.MouseButton.LeftButton)
-    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel._busy
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel.busy
                                   and window.host.report.model.display_name == "smol-from-lmstudio",
                                   what="the model to open"))
 

@@ -21,9 +21,8 @@ from llama_cpp import Llama
 
 from app.core.paths import starter_model_path
 from app.engine import llama_log
-from app.engine.config import LoadConfig
+from app.engine.config import LoadConfig, default_threads
 from app.engine.host import EngineHost
-from app.engine.llm import default_threads
 from app.engine.memory import N_UBATCH
 from app.engine.prompt import PromptBuilder
 from app.engine.records import ChatMessage, SamplingParams

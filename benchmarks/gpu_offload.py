@@ -44,11 +44,10 @@ from llama_cpp import Llama  # noqa: E402
 
 from app.core.paths import starter_model_path  # noqa: E402
 from app.engine import llama_log  # noqa: E402
-from app.engine.config import LoadConfig  # noqa: E402
+from app.engine.config import LoadConfig, default_threads  # noqa: E402
 from app.engine.devices.registry import gpu_offload_supported, list_devices, offload_devices  # noqa: E402
 from app.engine.gguf.info import read_model_info  # noqa: E402
 from app.engine.host import EngineHost  # noqa: E402
-from app.engine.llm import default_threads  # noqa: E402
 from app.engine.memory import MIB, N_UBATCH  # noqa: E402
 from app.engine.records import LoadReport, SamplingParams  # noqa: E402
 

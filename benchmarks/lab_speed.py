@@ -22,8 +22,8 @@ from app.engine.config import LoadConfig, resolve
 from app.engine.gguf.info import read_model_info
 from app.engine.lab.context import LabContext
 from app.engine.lab.results import LabPair
-from app.engine.lab.run import LabSpec, ResultCache
-from app.engine.llm import ChatEngine, default_threads
+from app.engine.lab.run import LabSpec, ResultCache, run_lab
+from app.engine.llm import ChatEngine
 from app.engine.memory import MIB
 
 
@@ -40,20 +40,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         started = time.perf_counter()
         spec = LabSpec(pairs=(LabPair("q8_0", "q8_0"),), scored_tokens=args.tokens, noise_floor=False, cache_dir=cache)
-        engine.run_lab(spec, never, lambda _p: None)
+        model = engine.loaded()
+        run_lab(model.llm, model.resolved, model.prompts, spec, never, lambda _p: None)
         first = time.perf_counter() - started
         # From here the reference text comes from the cache; results must not, so each round gets a fresh one.
-        text = ResultCache(cache, engine._resolved).built_in_text(args.tokens)
+        text = ResultCache(cache, model.resolved).built_in_text(args.tokens)
         checks, passes = [], []
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as fresh:
-                keeper = ResultCache(fresh, engine._resolved)
+                keeper = ResultCache(fresh, model.resolved)
                 keeper.put_built_in_text(args.tokens, text)
                 started = time.perf_counter()
-                report = engine.run_lab(LabSpec(pairs=spec.pairs, scored_tokens=args.tokens, noise_floor=False,
-                                                cache_dir=fresh), never, lambda _p: None)
+                report = run_lab(model.llm, model.resolved, model.prompts,
+                                 LabSpec(pairs=spec.pairs, scored_tokens=args.tokens, noise_floor=False, cache_dir=fresh),
+                                 never, lambda _p: None)
                 checks.append(time.perf_counter() - started)
-            ctx = LabContext(engine._llm, 512, 1, 1, False, False, default_threads())
+            ctx = LabContext(model.llm, 512, 1, 1, False, False, model.resolved.n_threads)
             started = time.perf_counter()
             for sequence in text.sequences:  # the same tokens, one forward pass, last logits only
                 ctx.greedy(sequence, 0, never)

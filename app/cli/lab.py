@@ -76,7 +76,8 @@ def report_json(report: LabReport, budget: float) -> dict:
     }
 
 
-async def _lab(model: str, n_ctx: int, spec: LabSpec, quiet: bool) -> LabReport:
+async def _lab(model: str, n_ctx: int, spec: LabSpec, quiet: bool) -> LabReport | None:
+    """The lab's report, or None if it was cancelled before it finished."""
     host = EngineHost()
     try:
         await host.load(LoadConfig(model, n_ctx=n_ctx))
@@ -103,5 +104,8 @@ def run_lab_command(model: str, n_ctx: int, pairs: str | None, tokens: int, text
     except (EngineError, ValueError, OSError) as exc:
         print(f"Refused: {exc}", file=sys.stderr)
         return 2
+    if report is None:
+        print("Cancelled: the lab stopped before it finished; nothing was measured to report.", file=sys.stderr)
+        return 1
     print(json.dumps(report_json(report, budget), indent=2) if as_json else report_text(report, budget))
     return 0

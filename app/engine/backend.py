@@ -36,8 +36,10 @@ class ThreadStream(Generic[T]):
     The worker calls put(item) for each item and end(error=None) once. Any thread may call cancel():
     it sets `cancelled` (the worker checks it between items) and runs the hooks registered with
     on_cancel (a socket to shut, so a blocked read returns). The reader sees every item put before
-    end(), then the end. aclose() (also reached by leaving an `async with aclosing(...)` block or
-    the loop early) cancels a stream that has not ended and tells its owner it is gone.
+    end(), then the end. The first end() wins: what is put or ended after it is dropped, so a cancel
+    hook may end the stream at once while its worker is still finishing. aclose() (also reached by
+    leaving an `async with aclosing(...)` block or the loop early) cancels a stream that has not
+    ended and tells its owner it is gone.
     """
 
     def __init__(self, on_closed: Callable[[ThreadStream], None] | None = None) -> None:
@@ -47,15 +49,29 @@ class ThreadStream(Generic[T]):
         self._hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._on_closed = on_closed
+        self._ended = False  # the worker's side: end() has been called
         self._finished = False  # the reader has seen the end, or stopped reading
 
     # -- the worker's side (any thread) -------------------------------------------------------
 
-    def put(self, item: T) -> None:
-        self._post(item)
+    def put(self, item: T) -> bool:
+        """Hand `item` to the reader; False (and dropped) once the stream has ended."""
+        with self._lock:
+            if self._ended:
+                return False
+            self._post(item)
+            return True
 
-    def end(self, error: BaseException | None = None) -> None:
-        self._post(_End(error))
+    def end(self, error: BaseException | None = None, *, last: T | None = None) -> bool:
+        """End the stream, after `last` if given, or with `error`; False if it had already ended."""
+        with self._lock:
+            if self._ended:
+                return False
+            self._ended = True
+            if last is not None:
+                self._post(last)
+            self._post(_End(error))
+            return True
 
     def _post(self, item) -> None:
         try:

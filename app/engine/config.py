@@ -58,8 +58,13 @@ class ResolvedConfig:
     estimate: MemoryEstimate
     placement: LayerPlacement
     gpus: tuple[Device, ...]  # the GPUs layers may go to
+    n_threads: int  # CPU threads for generation and prompt reading: the configured count, else every core
     warnings: tuple[str, ...] = field(default=())
     beyond_trained_warning: str | None = None  # the one of `warnings` about a context past the trained one
+
+
+def default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
@@ -241,6 +246,7 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
         estimate=estimate,
         placement=placement,
         gpus=gpus,
+        n_threads=config.n_threads or default_threads(),
         warnings=tuple(warnings),
         beyond_trained_warning=beyond_trained,
     )

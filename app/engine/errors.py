@@ -54,7 +54,3 @@ class GenerationError(EngineError):
 
 class EngineClosedError(EngineError):
     """The engine thread has shut down."""
-
-
-class LabCancelled(EngineError):
-    """A KV lab measurement was stopped by the user."""

@@ -1,81 +1,117 @@
 """EngineHost: the only door to the model, an asyncio facade over one dedicated thread.
 
-One thread creates, uses and closes the `Llama` for its whole life; requests are queued to
-it and run one at a time. Results come back through `loop.call_soon_threadsafe`, so every
-method is awaited on the caller's event loop (plain asyncio or qasync) and never blocks it.
-Cancelling bypasses the queue: each streamed request carries its own `threading.Event`,
-checked on every token and, while a prompt is read, by llama.cpp itself.
+One thread creates, uses and closes the `Llama` for its whole life; jobs are queued to it and
+run one at a time. A one-shot call (load, unload, usage) is a future the caller awaits; a reply
+or a lab run is a ThreadStream the caller reads with `async for`. Either way results come back
+through `loop.call_soon_threadsafe`, so every method works on the caller's event loop (plain
+asyncio or qasync) and never blocks it. Cancelling bypasses the queue: a stream's `cancelled`
+event is checked on every token and, while a prompt is read, by llama.cpp itself; a stream
+cancelled before its turn ends at once and never runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from app.engine.backend import ReplyStream, ThreadStream
 from app.engine.config import LoadConfig
 from app.engine.devices.dry_run import checked_against_dry_run, dry_run
 from app.engine.devices.placement import CPU
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
 from app.engine.history_fit import DROP_OLDEST, FittedPrompt
 from app.engine.lab.results import LabReport
-from app.engine.lab.run import LabProgress, LabSpec
+from app.engine.lab.run import LabProgress, LabSpec, run_lab
 from app.engine.llm import ChatEngine
 from app.engine.planner import LoadPlan, plan_load
-from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, SamplingParams
+from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
 from app.engine.sampling_check import check_sampling
 from app.i18n import translate
 
 _log = logging.getLogger(__name__)
-_END = object()
-# How long close() waits for the engine thread to finish its request and unload. A normal
+# How long close() waits for the engine thread to finish its job and unload. A normal
 # close takes well under a second (benchmarks/shutdown_time.py); this bounds a wedged one.
 CLOSE_TIMEOUT_SECONDS = 20.0
+# How a reply cancelled before its turn ends: it read no prompt and made no token.
+_NOT_STARTED = ReplyChunk(phase="done", text="", stats=ReplyStats(), finish_reason="cancelled")
 
 
-@dataclass
-class _Request:
-    id: int
-    work: Callable  # runs on the engine thread
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future | None = None  # one-shot requests
-    chunks: asyncio.Queue | None = None  # streamed requests
-    cancel: threading.Event = field(default_factory=threading.Event)
+def _log_if_unexpected(error: BaseException) -> None:
+    if not isinstance(error, EngineError):
+        _log.error("unexpected engine failure", exc_info=error)
 
-    def settle(self, result=None, error: BaseException | None = None) -> None:
-        def apply():
-            if self.future.done():  # the caller stopped waiting
-                return
-            if error is not None:
-                self.future.set_exception(error)
-            else:
-                self.future.set_result(result)
 
-        self._post(apply)
+class _Call:
+    """A one-shot job: `work()` on the engine thread, its result or error in `future`."""
 
-    def push(self, item) -> None:
-        self._post(self.chunks.put_nowait, item)
+    def __init__(self, work: Callable) -> None:
+        self.work = work
+        self.future: Future = Future()
 
-    def _post(self, fn, *args) -> None:
+    def run(self) -> None:
+        if not self.future.set_running_or_notify_cancel():  # the caller stopped waiting before its turn
+            return
         try:
-            self.loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the caller's loop is closed; nobody is listening any more
-            pass
+            result = self.work()
+        except BaseException as exc:  # delivered to the caller; the thread lives on
+            _log_if_unexpected(exc)
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
+
+
+class _StreamJob:
+    """A streamed job: `work(stream)` puts items on the engine thread, then the stream ends.
+
+    Cancelled before its turn, it ends at once (after `not_started`, if given) and never runs."""
+
+    def __init__(self, stream: ThreadStream, work: Callable[[ThreadStream], None], not_started=None,
+                 on_finished: Callable[[ThreadStream], None] | None = None) -> None:
+        self.stream = stream
+        self._work = work
+        self._not_started = not_started
+        self._on_finished = on_finished
+        self._lock = threading.Lock()
+        self._started = False
+        self._skipped = False
+        stream.on_cancel(self._cancelled)
+
+    def _cancelled(self) -> None:
+        with self._lock:
+            if self._started:
+                return  # the work sees `cancelled` itself and ends the way it chooses
+            self._skipped = True
+        self._finish(last=self._not_started)
+
+    def run(self) -> None:
+        with self._lock:
+            if self._skipped:
+                return
+            self._started = True
+        try:
+            self._work(self.stream)
+        except BaseException as exc:  # delivered to the reader; the thread lives on
+            _log_if_unexpected(exc)
+            self._finish(error=exc)
+        else:
+            self._finish()
+
+    def _finish(self, error: BaseException | None = None, last=None) -> None:
+        self.stream.end(error, last=last)
+        if self._on_finished is not None:
+            self._on_finished(self.stream)
 
 
 class EngineHost:
     def __init__(self) -> None:
         self._engine = ChatEngine()
-        self._inbox: queue.Queue[_Request | None] = queue.Queue()
-        self._ids = itertools.count(1)
-        self._streams: dict[int, _Request] = {}
+        self._inbox: queue.Queue[_Call | _StreamJob | None] = queue.Queue()
+        self._streams: set[ThreadStream] = set()
         self._streams_lock = threading.Lock()
-        self._report: LoadReport | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="kvchat-engine", daemon=True)
         self._thread.start()
@@ -87,13 +123,10 @@ class EngineHost:
 
     @property
     def report(self) -> LoadReport | None:
-        """What the loaded model allocated (None when nothing is loaded)."""
-        return self._report
-
-    @property
-    def busy(self) -> bool:
-        with self._streams_lock:
-            return bool(self._streams)
+        """What the loaded model allocated (None when nothing is loaded, while a load runs, and after close)."""
+        # The engine sets its report in one assignment once a load has succeeded and clears it
+        # first thing when a load or an unload begins, so reading it from here is safe.
+        return None if self._closed else self._engine.report
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -122,41 +155,44 @@ class EngineHost:
 
     async def unload(self) -> None:
         self.cancel()
-        await self._call(self._unload_on_thread)
+        await self._call(self._engine.unload)
 
     async def usage(self) -> CacheUsage | None:
         return await self._call(self._engine.usage)
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: str = DROP_OLDEST) -> AsyncIterator[ReplyChunk]:
+             overflow: str = DROP_OLDEST) -> ReplyStream:
         """Stream a reply to a conversation, formatted with the model's own chat template. A conversation
         longer than the context loses its oldest turns (`overflow="stop"`: raises ContextOverflowError);
         the reply's stats say how many messages were left out."""
         messages = tuple(messages)
         sampling = sampling or SamplingParams()
         return self._stream(self._reply_work(
-            lambda engine: engine.fitted_chat_tokens(messages, sampling, overflow), sampling))
+            lambda engine: engine.fitted_chat_tokens(messages, sampling, overflow), sampling), _NOT_STARTED)
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> ReplyStream:
         """Stream a plain continuation of `prompt` (for models without a chat template)."""
         return self._stream(self._reply_work(
-            lambda engine: FittedPrompt(engine.completion_tokens(prompt), 0), sampling))
+            lambda engine: FittedPrompt(engine.completion_tokens(prompt), 0), sampling), _NOT_STARTED)
 
-    def lab(self, spec: LabSpec) -> AsyncIterator[LabProgress | LabReport]:
-        """Run the KV lab on the loaded model: LabProgress items, then the LabReport.
-        Cancelling raises LabCancelled in the caller; a reply asked for meanwhile waits its turn."""
+    def lab(self, spec: LabSpec) -> ThreadStream[LabProgress | LabReport]:
+        """Run the KV lab on the loaded model: LabProgress items, then the LabReport. A cancelled lab
+        ends its stream without a report; a reply asked for meanwhile waits its turn."""
 
-        def work(request: _Request) -> None:
-            request.push(self._engine.run_lab(spec, request.cancel, request.push))
-            request.push(_END)
+        def work(stream: ThreadStream) -> None:
+            model = self._engine.loaded()
+            report = run_lab(model.llm, model.resolved, model.prompts, spec, stream.cancelled, stream.put)
+            if report is not None:
+                stream.put(report)
 
         return self._stream(work)
 
     def cancel(self) -> None:
-        """Stop every streamed request, running or queued. The running one stops within a token."""
+        """Stop every stream, running or queued. The running one stops within a token."""
         with self._streams_lock:
-            for request in self._streams.values():
-                request.cancel.set()
+            streams = list(self._streams)
+        for stream in streams:
+            stream.cancel()
 
     async def close(self) -> None:
         """Stop, unload on the engine thread, and end it. Safe to call twice.
@@ -173,56 +209,41 @@ class EngineHost:
         if self._thread.is_alive():
             _log.error("the engine thread did not stop within %s s; closing without it", CLOSE_TIMEOUT_SECONDS)
         self._helper.shutdown(wait=False)
-        self._report = None
-
-    def close_blocking(self, timeout: float = 5.0) -> None:
-        """The same as close() for callers without a running loop (e.g. at exit)."""
-        if not self._closed:
-            self._closed = True
-            self.cancel()
-            self._inbox.put(None)
-        self._thread.join(timeout)
-        self._helper.shutdown(wait=False)
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    def _closed_error(self) -> EngineClosedError:
+        return EngineClosedError(translate("EngineHost", "The engine has been shut down."))
+
     def _check_open(self) -> None:
         if self._closed:
-            raise EngineClosedError(translate("EngineHost", "The engine has been shut down."))
+            raise self._closed_error()
 
     async def _call(self, work: Callable):
         self._check_open()
-        loop = asyncio.get_running_loop()
-        request = _Request(next(self._ids), work, loop, future=loop.create_future())
-        self._inbox.put(request)
-        return await request.future
+        call = _Call(work)
+        self._inbox.put(call)
+        return await asyncio.wrap_future(call.future)
 
-    async def _stream(self, work: Callable[[_Request], None]) -> AsyncIterator:
-        """Run `work(request)` on the engine thread and yield what it pushes until _END."""
-        self._check_open()
-        loop = asyncio.get_running_loop()
-        request = _Request(next(self._ids), None, loop, chunks=asyncio.Queue())
-        request.work = lambda: work(request)
+    def _stream(self, work: Callable[[ThreadStream], None], not_started=None) -> ThreadStream:
+        """A stream that `work(stream)` fills on the engine thread when its turn comes."""
+        stream = ThreadStream(on_closed=self._forget)
+        if self._closed:  # said through the stream, like any other failure of a reply
+            stream.end(self._closed_error())
+            return stream
         with self._streams_lock:
-            self._streams[request.id] = request
-        self._inbox.put(request)
-        try:
-            while True:
-                item = await request.chunks.get()
-                if item is _END:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            # Reached on completion, on error, and when the caller stops listening early.
-            request.cancel.set()
-            with self._streams_lock:
-                self._streams.pop(request.id, None)
+            self._streams.add(stream)
+        self._inbox.put(_StreamJob(stream, work, not_started, on_finished=self._forget))
+        return stream
+
+    def _forget(self, stream: ThreadStream) -> None:
+        """A stream that has ended, or whose reader has gone, needs no cancelling any more."""
+        with self._streams_lock:
+            self._streams.discard(stream)
 
     def reclaimable_bytes(self) -> int:
         """What unloading the current model would give back: its weights, cache and buffers."""
-        report = self._report
+        report = self.report
         if report is None:
             return 0
         if report.devices:
@@ -231,30 +252,15 @@ class EngineHost:
 
     def reclaimable_gpu_bytes(self) -> dict[str, int]:
         """Per GPU, what unloading the current model would give back there."""
-        report = self._report
+        report = self.report
         return {d.name: d.total_bytes for d in report.gpu_devices} if report else {}
 
     # -- the engine thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        while True:
-            request = self._inbox.get()
-            if request is None:
-                break
-            try:
-                if request.chunks is not None:
-                    request.work()
-                else:
-                    request.settle(request.work())
-            except BaseException as exc:  # delivered to the caller; the thread lives on
-                if not isinstance(exc, EngineError):
-                    _log.exception("unexpected engine failure")
-                if request.chunks is not None:
-                    request.push(exc)
-                else:
-                    request.settle(error=exc)
+        while (job := self._inbox.get()) is not None:
+            job.run()
         self._engine.unload()
-        self._report = None
 
     def _load_on_thread(self, plan: LoadPlan) -> LoadReport:
         resolved = plan.resolved
@@ -263,9 +269,8 @@ class EngineHost:
             # freed or allocated: a load that would not fit is refused with the current model kept.
             resolved = checked_against_dry_run(resolved, dry_run(resolved))
         previous = self._engine.report
-        self._report = None
         try:
-            self._report = self._engine.load(resolved)
+            return self._engine.load(resolved)
         except Exception as exc:  # whatever failed, the previous model comes back if it can
             if not isinstance(exc, EngineError):
                 _log.exception("unexpected load failure")
@@ -276,28 +281,21 @@ class EngineHost:
             restore = plan_load(previous.config)
             if restore.ok:
                 try:
-                    self._report = self._engine.load(restore.resolved)
+                    self._engine.load(restore.resolved)
                 except Exception:
                     _log.exception("the previous model could not be loaded again")
                     raise exc from None
                 raise ModelLoadError(translate("EngineHost", "{error}\nThe previous model was loaded again.").format(
                     error=exc)) from None
             raise exc from None
-        return self._report
 
-    def _unload_on_thread(self) -> None:
-        self._engine.unload()
-        self._report = None
-
-    def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[_Request], None]:
+    def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[ThreadStream], None]:
         sampling = sampling or SamplingParams()
 
-        def work(request: _Request) -> None:
+        def work(stream: ThreadStream) -> None:
             check_sampling(sampling)  # from a file or the database, it may hold anything
             prompt = make_tokens(self._engine)
-            for chunk in self._engine.stream(request.id, prompt.tokens, sampling, request.cancel,
-                                             prompt.dropped_messages):
-                request.push(chunk)
-            request.push(_END)
+            for chunk in self._engine.stream(prompt.tokens, sampling, stream.cancelled, prompt.dropped_messages):
+                stream.put(chunk)
 
         return work

@@ -13,13 +13,12 @@ import ctypes.util
 import gc
 import io
 import logging
-import os
 import random
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import llama_cpp.llama_cpp as llama_c
 import numpy as np
@@ -64,15 +63,20 @@ def _describe(error: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def default_threads() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
 def _release_freed_memory() -> None:
     """Hand memory freed by a closed model back to the OS, so RSS shows what is really held."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded model: the Llama, the settings it was loaded with, and its prompt formatting."""
+
+    llm: Llama
+    resolved: ResolvedConfig
+    prompts: PromptBuilder
 
 
 class ChatEngine:
@@ -116,7 +120,7 @@ class ChatEngine:
 
     def _construct(self, resolved: ResolvedConfig) -> Llama:
         """Create the Llama, or raise ModelLoadError with llama.cpp's own words -- whatever failed."""
-        threads = resolved.config.n_threads or default_threads()
+        threads = resolved.n_threads
         error = None
         # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
         # descriptors during the load (unsafe with other threads, and fatal in a windowed app
@@ -223,10 +227,6 @@ class ChatEngine:
 
     # -- prompts --------------------------------------------------------------------------
 
-    def chat_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
-        self._require()
-        return self._prompts.chat_tokens(messages)
-
     def fitted_chat_tokens(self, messages: Sequence[ChatMessage], sampling: SamplingParams,
                            policy: str) -> FittedPrompt:
         """The conversation's tokens, its oldest turns left out if it has outgrown the context."""
@@ -238,12 +238,9 @@ class ChatEngine:
         self._require()
         return self._prompts.completion_tokens(text)
 
-    def run_lab(self, spec, cancel: threading.Event, on_progress):
-        """The KV lab on the loaded model (see app/engine/lab/run.py)."""
-        from app.engine.lab.run import run_lab
-
-        llm = self._require()
-        return run_lab(llm, self._resolved, self._prompts, spec, cancel, on_progress)
+    def loaded(self) -> LoadedModel:
+        """The loaded model itself, for work that runs on it beside the chat (the KV lab)."""
+        return LoadedModel(self._require(), self._resolved, self._prompts)
 
     # -- cache state ----------------------------------------------------------------------
 
@@ -310,7 +307,6 @@ class ChatEngine:
 
     def stream(
         self,
-        request_id: int,
         tokens: Sequence[int],
         sampling: SamplingParams,
         cancel: threading.Event,
@@ -334,14 +330,14 @@ class ChatEngine:
             dropped_messages=dropped_messages,
         )
         started = time.monotonic()
-        yield ReplyChunk(request_id, "prompt", "", stats, self.usage())
+        yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage())
         if cancel.is_set():
-            yield ReplyChunk(request_id, "done", "", stats, self.usage(), "cancelled")
+            yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")
             return
         try:
             cached = self._evaluate_prompt(tokens, cancel)
         except _Cancelled:
-            yield ReplyChunk(request_id, "done", "", stats, self.usage(), "cancelled")
+            yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")
             return
         prompt_done = time.monotonic()
         evaluated = len(tokens) - cached
@@ -383,7 +379,8 @@ class ChatEngine:
                     time_to_first_token=first_at - started,
                     tokens_per_second=(generated - 1) / since_first if generated > 1 and since_first > 0 else None,
                 )
-                yield ReplyChunk(request_id, "generating", decoder.decode(llm.detokenize([token])), stats, self.usage())
+                yield ReplyChunk(phase="generating", text=decoder.decode(llm.detokenize([token])), stats=stats,
+                                 usage=self.usage())
                 if generated >= sampling.max_tokens:
                     finish = "length"
                     break
@@ -396,5 +393,5 @@ class ChatEngine:
         finally:
             generator.close()
         tail = decoder.decode(b"", final=True)
-        yield ReplyChunk(request_id, "done", tail, stats, self.usage(), finish)
+        yield ReplyChunk(phase="done", text=tail, stats=stats, usage=self.usage(), finish_reason=finish)
 

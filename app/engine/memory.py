@@ -65,6 +65,19 @@ class KvBytes:
         return max((c.cells for c in self.caches), default=0)
 
 
+class SavingAgainstF16:
+    """What a K/V choice saves against an f16/f16 cache at the same place and size, for a record
+    with `kv_bytes` and `f16_kv_bytes` (negative: it costs more, as f32 does)."""
+
+    @property
+    def saving_bytes(self) -> int:
+        return self.f16_kv_bytes - self.kv_bytes
+
+    @property
+    def saving_percent(self) -> float:
+        return 100.0 * self.saving_bytes / self.f16_kv_bytes if self.f16_kv_bytes else 0.0
+
+
 def window_cells(info: ModelInfo, n_ctx: int, compact_window: bool) -> int:
     kv_size = pad_ctx(n_ctx)
     if not compact_window:
@@ -165,7 +178,7 @@ VRAM_MARGIN_BYTES = 1024 * MIB
 
 
 @dataclass(frozen=True)
-class DeviceEstimate:
+class DeviceEstimate(SavingAgainstF16):
     name: str  # "CPU" for the computer's RAM, else ggml's device name
     description: str
     is_gpu: bool
@@ -181,10 +194,6 @@ class DeviceEstimate:
         return self.k_bytes + self.v_bytes
 
     @property
-    def saving_bytes(self) -> int:
-        return self.f16_kv_bytes - self.kv_bytes
-
-    @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_bytes + self.compute_bytes
 
@@ -198,7 +207,7 @@ class DeviceEstimate:
 
 
 @dataclass(frozen=True)
-class MemoryEstimate:
+class MemoryEstimate(SavingAgainstF16):
     model: ModelInfo
     n_ctx: int  # padded, as llama.cpp will allocate it
     type_k: KvCacheType
@@ -230,14 +239,6 @@ class MemoryEstimate:
     @property
     def f16_kv_bytes(self) -> int:
         return self.f16_kv.total
-
-    @property
-    def saving_bytes(self) -> int:
-        return self.f16_kv_bytes - self.kv_bytes
-
-    @property
-    def saving_percent(self) -> float:
-        return 100.0 * self.saving_bytes / self.f16_kv_bytes if self.f16_kv_bytes else 0.0
 
     @property
     def total_bytes(self) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from app.engine.config import LoadConfig
 from app.engine.devices.allocation import DeviceAllocation
 from app.engine.gguf.info import ModelInfo
-from app.engine.memory import KvBytes, MemoryEstimate
+from app.engine.memory import KvBytes, MemoryEstimate, SavingAgainstF16
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,6 @@ class ReplyChunk:
     """One step of a streamed reply. `phase` is "prompt" while the prompt is read,
     "generating" while tokens arrive and "done" once, at the end, with `finish_reason`."""
 
-    request_id: int
     phase: str
     text: str
     stats: ReplyStats
@@ -69,7 +68,7 @@ class ReplyChunk:
 
 
 @dataclass(frozen=True)
-class LoadReport:
+class LoadReport(SavingAgainstF16):
     """A loaded model and what llama.cpp allocated for it."""
 
     config: LoadConfig
@@ -97,13 +96,9 @@ class LoadReport:
         return tuple(d for d in self.devices if d.is_gpu)
 
     @property
+    def kv_bytes(self) -> int:
+        return self.kv.total
+
+    @property
     def f16_kv_bytes(self) -> int:
         return self.estimate.f16_kv_bytes
-
-    @property
-    def saving_bytes(self) -> int:
-        return self.f16_kv_bytes - self.kv.total
-
-    @property
-    def saving_percent(self) -> float:
-        return 100.0 * self.saving_bytes / self.f16_kv_bytes if self.f16_kv_bytes else 0.0

@@ -18,12 +18,17 @@ from llama_cpp import Llama
 from llama_cpp._internals import LlamaBatch, LlamaContext
 
 from app.engine import llama_log
-from app.engine.errors import LabCancelled, ModelLoadError
+from app.engine.errors import ModelLoadError
 from app.engine.memory import N_UBATCH, pad_ctx
 from app.i18n import translate
 
 ROWS_PER_BLOCK = 32  # distributions handled at once: bounds the scratch memory of big vocabularies
 
+
+
+class LabCancelled(Exception):
+    """The lab's cancel event was set: measuring stops where it is. Not an EngineError, since it is no
+    failure: run_lab catches it and returns no report."""
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     top = logits.max(axis=1, keepdims=True)

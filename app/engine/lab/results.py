@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from app.engine.gguf.info import ModelInfo
 from app.engine.kvtypes import cache_type
-from app.engine.memory import estimate_memory, largest_fitting_context
+from app.engine.memory import SavingAgainstF16, estimate_memory, largest_fitting_context
 
 DEFAULT_BUDGET = 0.01  # nats/token of mean KL divergence: about the noise floor of small models
 
@@ -33,7 +33,7 @@ class LabPair:
 
 
 @dataclass(frozen=True)
-class PairResult:
+class PairResult(SavingAgainstF16):
     pair: LabPair
     flash_attn: bool  # as it ran
     kv_bytes: int  # at the loaded context length
@@ -47,14 +47,6 @@ class PairResult:
     prompt_tokens_per_second: float
     generation_tokens_per_second: float
     scored_tokens: int
-
-    @property
-    def saving_bytes(self) -> int:
-        return self.f16_kv_bytes - self.kv_bytes
-
-    @property
-    def saving_percent(self) -> float:
-        return 100.0 * self.saving_bytes / self.f16_kv_bytes if self.f16_kv_bytes else 0.0
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -24,12 +24,11 @@ import numpy as np
 from llama_cpp import Llama
 
 from app.engine.config import LoadConfig, ResolvedConfig, resolve
-from app.engine.errors import EngineError, LabCancelled
+from app.engine.errors import EngineError
 from app.engine.kvtypes import CACHE_TYPES, F16, cache_type
-from app.engine.lab.context import LabContext, kl_divergence
+from app.engine.lab.context import LabCancelled, LabContext, kl_divergence
 from app.engine.lab.reference import BUILT_IN_PROMPTS, WARMUP_TOKENS, ReferenceText, split_tokens
 from app.engine.lab.results import LabPair, LabReport, PairResult
-from app.engine.llm import default_threads
 from app.engine.memory import N_UBATCH, kv_cache_bytes
 from app.engine.planner import available_memory
 from app.engine.prompt import PromptBuilder
@@ -104,7 +103,7 @@ class _Runner:
         checked = resolve(LoadConfig(model.path, n_ctx, pair.type_k, pair.type_v, pair.flash_attn), model,
                           available_memory() + model.weights_bytes)  # the weights are already in memory
         ctx = LabContext(self.llm, n_ctx, checked.type_k.ggml_id, checked.type_v.ggml_id, checked.flash_attn,
-                         self.resolved.compact_window, self.resolved.config.n_threads or default_threads())
+                         self.resolved.compact_window, self.resolved.n_threads)
         return ctx, checked.flash_attn
 
     # -- the reference text ------------------------------------------------------------------
@@ -247,10 +246,17 @@ def _prompts_digest() -> str:
 
 
 def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: LabSpec,
-            cancel: threading.Event, on_progress: Callable[[LabProgress], None]) -> LabReport:
-    """Measure `spec.pairs` against f16/f16 on the loaded model. Raises LabCancelled when cancelled."""
+            cancel: threading.Event, on_progress: Callable[[LabProgress], None]) -> LabReport | None:
+    """Measure `spec.pairs` against f16/f16 on the loaded model; None when `cancel` stopped it."""
+    try:
+        return _measure_all(_Runner(llm, resolved, prompts, spec, cancel, on_progress))
+    except LabCancelled:
+        return None
+
+
+def _measure_all(runner: _Runner) -> LabReport:
     started = time.monotonic()
-    runner = _Runner(llm, resolved, prompts, spec, cancel, on_progress)
+    spec, resolved = runner.spec, runner.resolved
     cache = ResultCache(spec.cache_dir, resolved)
     built_in = not spec.conversation and not spec.text_file
     reference = cache.built_in_text(spec.scored_tokens) if built_in else None
@@ -273,7 +279,7 @@ def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: 
     store = None
     try:
         if base is None or uncached:
-            store = _ReferenceStore(reference.scored_tokens, llm.n_vocab())
+            store = _ReferenceStore(reference.scored_tokens, runner.llm.n_vocab())
             base = runner.measure(REFERENCE, reference, store, fill=True)
             cache.put(base)
         for pair in pairs + extra:
@@ -283,8 +289,6 @@ def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: 
             else:
                 try:
                     result = _with_ratio(runner.measure(pair, reference, store, fill=False), base)
-                except LabCancelled:
-                    raise
                 except EngineError as exc:  # a pair this model or machine cannot run
                     runner.errors[pair.label] = str(exc)
                     continue

@@ -1,8 +1,8 @@
 """RemoteHost: chat with a model on an OpenAI-compatible server (llama.cpp's llama-server,
 llama-cpp-python's server, Ollama, LM Studio) when it outgrows this machine.
 
-It streams replies exactly as EngineHost does (the same ReplyChunk records), one worker thread
-per request so the event loop never waits on the network. The server owns its KV cache: its
+It streams replies exactly as EngineHost does (the same ReplyChunk records in a ThreadStream), one
+worker thread per request so the event loop never waits on the network. The server owns its KV cache: its
 type, context and flash attention are set where the server was started; what the server reports
 about them is gathered in a RemoteReport.
 
@@ -18,9 +18,10 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from app.engine.backend import ReplyStream, ThreadStream
 from app.engine.records import ChatMessage, ReplyChunk, ReplyStats, SamplingParams
 from app.engine.remote.http import MAX_BODY_BYTES, BodyReader, HttpExchange, RemoteError, cut
 from app.engine.remote.stream import parse_event_line, parse_json_answer
@@ -39,7 +40,6 @@ READ_TIMEOUT_SECONDS = 300
 MAX_REPLY_CHARS = 1_000_000  # a reply is stopped here ("length"), whatever the server does
 MAX_MODELS = 1000
 MAX_NAME_CHARS = 256
-_CANCELLED = object()
 
 
 # Kinds of server, in English; RemoteReport.server holds them in the user's language.
@@ -80,7 +80,7 @@ class RemoteHost:
             self.base_url = self.base_url[:-3]
         self.api_key = api_key
         self._report: RemoteReport | None = None
-        self._streams: set[_ReplyStream] = set()
+        self._streams: set[ThreadStream] = set()
         self._lock = threading.Lock()
         self.bytes_received = 0  # from the server, all requests together (bounded reads keep it small)
 
@@ -213,11 +213,11 @@ class RemoteHost:
     # -- chatting -------------------------------------------------------------------------------
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: str = "drop_oldest") -> AsyncIterator[ReplyChunk]:
+             overflow: str = "drop_oldest") -> ReplyStream:
         body = {"messages": [m.as_dict() for m in messages]}
         return self._stream("/v1/chat/completions", body, sampling or SamplingParams())
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> AsyncIterator[ReplyChunk]:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> ReplyStream:
         return self._stream("/v1/completions", {"prompt": prompt}, sampling or SamplingParams())
 
     def cancel(self) -> None:
@@ -233,54 +233,66 @@ class RemoteHost:
     async def close(self) -> None:
         self.cancel()
 
-    async def _stream(self, path: str, body: dict, sampling: SamplingParams):
-        if self._report is None:
-            raise RemoteError(translate("RemoteHost", "Not connected to a server."))
-        check_sampling(sampling)  # from a file or the database, it may hold anything
+    def _stream(self, path: str, body: dict, sampling: SamplingParams) -> ReplyStream:
+        stream = ThreadStream(on_closed=self._forget)
+        try:
+            if self._report is None:
+                raise RemoteError(translate("RemoteHost", "Not connected to a server."))
+            check_sampling(sampling)  # from a file or the database, it may hold anything
+        except Exception as exc:  # said through the stream, like any other failure of a reply
+            stream.end(exc)
+            return stream
         body = {**body, "model": self._report.model, "stream": True, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens,
                 # llama.cpp-family extensions; other servers ignore what they do not know
                 "top_k": sampling.top_k, "min_p": sampling.min_p, "repeat_penalty": sampling.repeat_penalty}
         if sampling.seed is not None:
             body["seed"] = sampling.seed
-        stream = _ReplyStream(asyncio.get_running_loop())
         with self._lock:
             self._streams.add(stream)
-        threading.Thread(target=self._pump, args=(stream, path, body, sampling), name="kvchat-remote",
+        threading.Thread(target=self._reply_on_thread, args=(stream, path, body, sampling), name="kvchat-remote",
                          daemon=True).start()
-        stats = ReplyStats()
-        try:
-            while True:
-                item = await stream.queue.get()
-                if item is _CANCELLED or stream.cancelled.is_set():
-                    yield ReplyChunk(0, "done", "", stats, None, "cancelled")
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                stats = item.stats
-                yield item
-                if item.phase == "done":
-                    return
-        finally:
-            stream.abort()  # the caller may leave early: the worker stops reading
-            with self._lock:
-                self._streams.discard(stream)
+        return stream
 
-    def _pump(self, stream: _ReplyStream, path: str, body: dict, sampling: SamplingParams) -> None:
-        """On the worker thread: read the answer, push ReplyChunks; always ends the reply, one way or another."""
+    def _forget(self, stream: ThreadStream) -> None:
+        with self._lock:
+            self._streams.discard(stream)
+
+    def _reply_on_thread(self, stream: ThreadStream, path: str, body: dict, sampling: SamplingParams) -> None:
+        """On the worker thread: read the answer into `stream`; always ends the reply, one way or another.
+
+        A cancel ends the reply at once, from the cancelling thread, with the stats of the last chunk
+        the reader was given; the worker's own ending then comes too late and is dropped."""
+        lock = threading.Lock()  # a chunk handed over and its stats noted, as one step
+        given = ReplyStats()
+
+        def send(chunk: ReplyChunk) -> None:
+            nonlocal given
+            with lock:
+                if stream.put(chunk):
+                    given = chunk.stats
+
+        def end_cancelled() -> None:
+            with lock:
+                stream.end(last=ReplyChunk(phase="done", text="", stats=given, finish_reason="cancelled"))
+
+        stream.on_cancel(end_cancelled)
         try:
-            stream.push(ReplyChunk(0, "prompt", "", ReplyStats()))
+            send(ReplyChunk(phase="prompt", text="", stats=ReplyStats()))
             exchange = HttpExchange(self.base_url, self._headers())
-            stream.attach(exchange)
+            stream.on_cancel(exchange.abort)  # a blocked read returns at once
             try:
-                stats, finish = self._read_reply(exchange, stream, path, json.dumps(body).encode(), sampling)
+                stats, finish = self._read_reply(exchange, stream, send, path, json.dumps(body).encode(), sampling)
             finally:
                 self._counted(exchange)
-            stream.push(ReplyChunk(0, "done", "", stats, None, finish))
+            stream.end(last=ReplyChunk(phase="done", text="", stats=stats, finish_reason=finish))
         except BaseException as exc:  # the thread's top: every failure ends the reply with a message
-            stream.push(_CANCELLED if stream.cancelled.is_set() else self._as_remote_error(exc))
+            if not stream.cancelled.is_set():  # a cancelled reply has ended already; its aborted read is no failure
+                stream.end(self._as_remote_error(exc))
+        finally:
+            self._forget(stream)
 
-    def _read_reply(self, exchange: HttpExchange, stream: _ReplyStream, path: str, body: bytes,
+    def _read_reply(self, exchange: HttpExchange, stream: ThreadStream, send, path: str, body: bytes,
                     sampling: SamplingParams) -> tuple[ReplyStats, str]:
         started = time.monotonic()
         response = exchange.open("POST", path, body, ANSWER_TIMEOUT_SECONDS)
@@ -313,7 +325,7 @@ class RemoteHost:
                 since = now - first_at
                 stats = replace(stats, generated_tokens=pieces, time_to_first_token=first_at - started,
                                 tokens_per_second=(pieces - 1) / since if pieces > 1 and since else None)
-                stream.push(ReplyChunk(0, "generating", text, stats))
+                send(ReplyChunk(phase="generating", text=text, stats=stats))
                 # A server that ignores max_tokens is stopped here; leaving closes the connection.
                 if (max_pieces is not None and pieces >= max_pieces) or chars >= MAX_REPLY_CHARS:
                     return stats, "length"
@@ -322,40 +334,6 @@ class RemoteHost:
                 "RemoteHost", "{url} answered in a form this app cannot read: {count} of its events held no reply "
                 "text where an OpenAI-compatible server puts it.").format(url=self.base_url, count=unreadable))
         return stats, finish
-
-
-class _ReplyStream:
-    """One streamed reply: the queue its worker fills, and the way to stop the worker from any thread."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.cancelled = threading.Event()
-        self._exchange: HttpExchange | None = None
-        self._lock = threading.Lock()
-
-    def push(self, item) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
-        except RuntimeError:  # the event loop is closed: nobody waits for this reply any more
-            pass
-
-    def attach(self, exchange: HttpExchange) -> None:
-        with self._lock:
-            self._exchange = exchange
-        if self.cancelled.is_set():
-            exchange.abort()
-
-    def abort(self) -> None:
-        with self._lock:
-            exchange = self._exchange
-        if exchange is not None:
-            exchange.abort()
-
-    def cancel(self) -> None:
-        self.cancelled.set()
-        self.abort()
-        self.push(_CANCELLED)
 
 
 def _count(value) -> int | None:

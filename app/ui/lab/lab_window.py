@@ -3,6 +3,8 @@ trade-off, get a recommendation for a quality budget, and plan memory against co
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.paths import cache_dir
-from app.engine.errors import EngineError, LabCancelled
+from app.engine.backend import ThreadStream
+from app.engine.errors import EngineError
 from app.engine.host import EngineHost
 from app.engine.lab.results import DEFAULT_BUDGET, LabPair, LabReport, memory_curves, pareto_front, recommend
 from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
@@ -78,6 +81,7 @@ class LabWindow(QWidget):
         self.report: LabReport | None = None
         self._recommended: LabPair | None = None
         self._running = False
+        self._lab: ThreadStream | None = None  # the measurement under way
 
         self.source_combo = QComboBox()
         self.source_combo.addItem(self.tr("Built-in text (the model's own continuation, English and Chinese)"),
@@ -166,7 +170,8 @@ class LabWindow(QWidget):
     @Slot()
     def _on_run_clicked(self) -> None:
         if self._running:
-            self.host.cancel()
+            if self._lab is not None:
+                self._lab.cancel()  # this measurement only: a reply queued meanwhile still comes
         else:
             spawn(self.run())
 
@@ -177,19 +182,22 @@ class LabWindow(QWidget):
         self._set_running(True)
         self.status.setText(self.tr("Measuring… the chat waits until this finishes."))
         report = None
+        self._lab = stream = self.host.lab(spec or self.spec())
         try:
-            async for item in self.host.lab(spec or self.spec()):
-                if isinstance(item, LabProgress):
-                    self.progress.setMaximum(item.total)
-                    self.progress.setValue(item.done)
-                    self.status.setText(item.label)
-                else:
-                    report = item
-        except LabCancelled:
-            self.status.setText(self.tr("Cancelled."))
+            async with aclosing(stream):
+                async for item in stream:
+                    if isinstance(item, LabProgress):
+                        self.progress.setMaximum(item.total)
+                        self.progress.setValue(item.done)
+                        self.status.setText(item.label)
+                    else:
+                        report = item
+            if report is None:  # a cancelled lab ends without a report
+                self.status.setText(self.tr("Cancelled."))
         except (EngineError, OSError) as exc:
             self.status.setText(f"<span style='color:#c0392b'>{exc}</span>")
         finally:
+            self._lab = None
             self._set_running(False)
         if report is not None:
             self.show_report(report)

@@ -164,3 +164,36 @@ def test_a_json_error_answer_is_shown_by_its_message():
     assert readable_error(body.encode(), "application/json") == "Invalid API Key"
     assert readable_error(b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html") == "Bad Gateway"
     assert readable_error(b"x" * 10_000, "text/plain").endswith("…")
+
+
+def test_a_replys_own_cancel_ends_it_and_no_other(hostile):
+    """Two replies blocked in reads the server never completes: cancelling one ends it at once, with what
+    arrived, while the other carries on until it is cancelled in turn."""
+
+    async def first_text(stream):
+        chunks = []
+        async for chunk in stream:
+            chunks.append(chunk)
+            if chunk.text:
+                return chunks
+
+    async def body():
+        host = RemoteHost(hostile.url_for("slowloris"))
+        await host.connect()
+        first = host.chat([ChatMessage("user", "Hi")], SamplingParams(max_tokens=64))
+        second = host.chat([ChatMessage("user", "Hi")], SamplingParams(max_tokens=64))
+        async with aclosing(first), aclosing(second):
+            first_chunks = await first_text(first)
+            first.cancel()
+            first_chunks += [c async for c in first]
+            second_chunks = await first_text(second)  # the server's one whole event reached it after all
+            assert not second.cancelled.is_set()
+            second.cancel()
+            second_chunks += [c async for c in second]
+        await host.close()
+        return first_chunks, second_chunks
+
+    for chunks in run(asyncio.wait_for(body(), 60)):
+        assert "".join(c.text for c in chunks) == "Partial reply. "
+        assert chunks[-1].phase == "done" and chunks[-1].finish_reason == "cancelled"
+        assert chunks[-1].stats.generated_tokens == 1  # the stats of what arrived are kept

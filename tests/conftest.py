@@ -1,16 +1,124 @@
-"""Real-model fixtures shared by every test, and guards that keep tests honest."""
+"""Real-model fixtures shared by every test, the fast tier, and guards that keep tests honest.
+
+Two tiers: `pytest -m "not slow"` runs every test that needs no loaded model, no server and no
+child process of the app (pure functions, the store, settings, parsers, planning from GGUF headers,
+argument errors); the full run adds the slow tier. A test is slow when it uses a fixture that
+loads a model or starts a server, lives in a directory that does, or says so with
+@pytest.mark.slow. A test left in the fast tier that loads a model or starts a Python child fails
+at once, so the fast tier stays what it claims to be."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import subprocess
+import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Fixtures that load a model, start the engine on one, or start a server: a test using any of them is slow.
+SLOW_FIXTURES = frozenset({"window", "windows", "llama_cpp_server", "engine", "models_window"})
+# Directories and files (relative to tests/) whose every test loads a model or runs the app as a child process.
+SLOW_PATHS = (
+    "gpu",
+    "engine/lab",
+    "engine/test_host.py",  # the engine thread, on a model
+    "engine/test_boundary.py",  # import-linter and a fresh interpreter
+    "engine/devices/test_dry_run.py",  # beside a real load
+    "cli/test_cli.py",  # `kvchat ...` as a child process
+    "test_translations.py",  # pyside6-lupdate and lrelease over the code (not the mnemonic checks, below)
+    "reliability/test_engine_faults.py",
+    "reliability/test_process_faults.py",
+    "reliability/test_sustained_use.py",
+)
+# Single tests in otherwise fast files: by file, the test functions (every parameter) that are slow.
+SLOW_TESTS = {
+    "reliability/test_hostile_models.py": {
+        "test_a_complete_small_model_from_the_same_builder_loads",
+        "test_the_command_line_refuses_a_hostile_header_instead_of_aborting",  # `kvchat` as a child process
+        "test_a_4096_by_4096_nested_array_is_walked_not_kept",  # sixteen million array elements
+    },
+    "reliability/test_hostile_files.py": {"test_a_big_file_imports_off_the_gui_thread_in_one_transaction_with_progress"},
+    "reliability/test_hostile_library.py": {"test_a_block_count_of_two_billion_under_a_memory_cap_hides_nothing"},
+    "reliability/test_hostile_window.py": {"test_kvchat_starts_on_a_settings_file_that_makes_the_reader_raise"},
+    "reliability/test_store_replaced.py": {"test_log_deleted_a_write_then_kill_9_loses_nothing",
+                                           "test_log_deleted_then_kill_9_loses_nothing"},
+}
+FAST_TESTS = {  # in a slow file, the tests that are not
+    "test_translations.py": {"test_every_string_is_translated_with_the_same_placeholders",
+                             "test_menu_mnemonics_follow_the_chinese_convention"},
+}
+TESTS = Path(__file__).resolve().parent
+
+
+def is_slow(item) -> bool:
+    relative = Path(item.path).resolve().relative_to(TESTS).as_posix()
+    name = getattr(item, "originalname", item.name)
+    if SLOW_FIXTURES.intersection(item.fixturenames) or name in SLOW_TESTS.get(relative, ()):
+        return True
+    in_slow_path = any(relative == p or relative.startswith(p + "/") for p in SLOW_PATHS)
+    return in_slow_path and name not in FAST_TESTS.get(relative, ())
+
+
+def pytest_collection_finish(session):
+    # Everything imported so far (Qt, llama_cpp, the app) lives for the whole run: leave it out of
+    # the collections after each test, which then look only at what the tests made.
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+class FastTierViolation(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_stays_fast(request, monkeypatch):
+    """In a test not marked slow, loading a model or starting a Python child process fails loudly.
+
+    The error is also kept and fails the test at teardown: code that catches it (the engine turns a
+    failed load into a banner) cannot hide it."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    import llama_cpp
+
+    violations: list[str] = []
+
+    def violation(what: str) -> FastTierViolation:
+        violations.append(what)
+        return FastTierViolation(f"a fast test {what}: mark it slow ({request.node.nodeid})")
+
+    def no_model(self, *args, **kwargs):
+        self._stack = contextlib.ExitStack()  # what Llama.__del__ closes, so the refused one is freed quietly
+        raise violation("loaded a model")
+
+    real_popen_init = subprocess.Popen.__init__
+    python_bin = Path(sys.executable).parent  # the interpreter and the scripts installed beside it (kvchat, ...)
+
+    def no_python_child(self, args, *rest, **kwargs):
+        command = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        if command and Path(os.fsdecode(command[0])).parent == python_bin:
+            raise violation(f"started a Python child process ({Path(os.fsdecode(command[0])).name})")
+        real_popen_init(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(llama_cpp.Llama, "__init__", no_model)
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_python_child)
+    yield
+    if violations:
+        pytest.fail(f"a fast test {violations[0]}: mark it slow", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +164,41 @@ def llama_cpp_server(starter_model, tmp_path_factory):
 
     with server(starter_model, tmp_path_factory.mktemp("server") / "server.log") as url:
         yield url
+
+
+class TaskErrors(list):
+    """Failures of spawned tasks during one test, as (task, error) pairs."""
+
+    expected = False
+
+    def describe(self) -> str:
+        return "\n\n".join(f"{task!r}:\n" + "".join(traceback.format_exception(error)) for task, error in self)
+
+
+@pytest.fixture(autouse=True)
+def background_task_errors_fail_the_test():
+    """A spawned task that fails (the window would show it in its banner) fails the test at teardown.
+
+    A test that provokes such a failure on purpose asks for `expected_task_errors` and checks it."""
+    from app.ui import tasks
+
+    errors = TaskErrors()
+
+    def observe(task, error):
+        errors.append((task, error))
+
+    tasks.error_observers.append(observe)
+    yield errors
+    tasks.error_observers.remove(observe)
+    if errors and not errors.expected:
+        pytest.fail(f"{len(errors)} background task(s) failed:\n{errors.describe()}", pytrace=False)
+
+
+@pytest.fixture
+def expected_task_errors(background_task_errors_fail_the_test) -> TaskErrors:
+    """The spawned tasks' failures this test provokes on purpose: they do not fail it; it checks them."""
+    background_task_errors_fail_the_test.expected = True
+    return background_task_errors_fail_the_test
 
 
 @pytest.fixture(autouse=True)

@@ -68,7 +68,8 @@ class FakeHub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-hub", daemon=True)
+        # A short poll: shutdown() waits for the next one, at every test's end.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-hub", daemon=True)
 
     @property
     def endpoint(self) -> str:

@@ -10,6 +10,10 @@ _log = logging.getLogger(__name__)
 _running: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 _error_handler: Callable[[BaseException], None] | None = None
 
+error_observers: list[Callable[[asyncio.Task, BaseException], None]] = []
+"""Called with every spawned task that fails, before the error handler; the app itself adds none.
+Tests add one so that a failure the banner would show fails the test instead."""
+
 
 def set_error_handler(handler: Callable[[BaseException], None] | None) -> None:
     """Where failures of spawned tasks go (the main window's error banner)."""
@@ -31,6 +35,8 @@ def _finished(task: asyncio.Task) -> None:
     error = task.exception()
     if error is None:
         return
+    for observe in list(error_observers):
+        observe(task, error)
     if _error_handler is not None:
         _error_handler(error)
     else:

@@ -17,15 +17,34 @@ from app.ui.main_window import MainWindow
 from app.ui.tasks import wait_all
 
 
+class HarnessLoop(qasync.QEventLoop):
+    """A qasync loop that stays the running loop between the test's `run_until_complete` slices.
+
+    In the app the loop runs for the whole session. A test runs it in slices, and Qt processes
+    events between them too (qtbot waits, key clicks, and qasync's own last round of events after
+    each slice): a coroutine step that Qt runs there would find no running loop ("no running event
+    loop"), or find its asyncio objects bound to another ("bound to a different event loop")."""
+
+    def run_forever(self):
+        try:
+            return super().run_forever()
+        finally:
+            asyncio.events._set_running_loop(self)  # qasync clears it on the way out
+
+
 @pytest.fixture
 def loop(qapp):
     qapp.setQuitOnLastWindowClosed(False)  # as in run_app: the window ends the loop itself, after saving
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = HarnessLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
-    yield loop
-    loop.run_until_complete(wait_all())
-    loop.close()
-    asyncio.set_event_loop(None)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+        loop.run_until_complete(wait_all())
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 class WindowFactory:

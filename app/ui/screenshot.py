@@ -31,7 +31,7 @@ async def _capture(out: Path, model: str | None, message: str | None, type_k: st
             if model:
                 panel.select_model(os.path.abspath(model))
             panel.set_types(type_k, type_v)
-            panel.ctx_spin.setValue(n_ctx)
+            panel.ctx_length.spin.setValue(n_ctx)
             panel.window_check.setChecked(compact_window)
             await panel.refresh_plan()
             if panel.summary.apply_button.isEnabled():

@@ -67,10 +67,10 @@ def test_a_hand_edited_settings_file_falls_back_to_defaults_and_says_so(windows)
 
 
 def test_the_context_field_cannot_hold_zero_or_less(window):
-    window.kv_panel.ctx_spin.setValue(0)
-    assert window.kv_panel.ctx_spin.value() >= 1
-    window.kv_panel.ctx_spin.setValue(-4096)
-    assert window.kv_panel.ctx_spin.value() >= 1
+    window.kv_panel.ctx_length.spin.setValue(0)
+    assert window.kv_panel.ctx_length.spin.value() >= 1
+    window.kv_panel.ctx_length.spin.setValue(-4096)
+    assert window.kv_panel.ctx_length.spin.value() >= 1
 
 
 @pytest.fixture(scope="module")

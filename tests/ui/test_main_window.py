@@ -88,7 +88,7 @@ def test_changing_kv_precision_reloads_and_the_gauge_shows_measured_bytes(window
 def test_settings_and_conversations_survive_a_restart(windows, loop, qtbot):
     first = windows.new()
     first.kv_panel.set_types("q8_0", "q8_0")
-    first.kv_panel.ctx_spin.setValue(2048)
+    first.kv_panel.ctx_length.spin.setValue(2048)
     loop.run_until_complete(first.kv_panel.refresh_plan())
     assert loop.run_until_complete(first.apply(first.kv_panel.config()))
     first.conversation_settings.system_prompt.setPlainText("Answer in one sentence.")
@@ -102,7 +102,7 @@ def test_settings_and_conversations_survive_a_restart(windows, loop, qtbot):
 
     second = windows.new()
     panel = second.kv_panel
-    assert (panel.k_combo.currentData(), panel.v_combo.currentData(), panel.ctx_spin.value()) == ("q8_0", "q8_0", 2048)
+    assert (panel.k_combo.currentData(), panel.v_combo.currentData(), panel.ctx_length.spin.value()) == ("q8_0", "q8_0", 2048)
     assert second.host.report.type_k == "q8_0" and second.host.report.n_ctx == 2048
     assert [m.text for m in second.chat_view.messages] == texts
     assert second.conversation_settings.system_prompt.toPlainText() == "Answer in one sentence."

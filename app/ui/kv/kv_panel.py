@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -25,15 +23,15 @@ from app.core.settings import Settings
 from app.engine.config import LoadConfig
 from app.engine.history_fit import DROP_OLDEST, STOP
 from app.engine.kvtypes import cache_type
-from app.engine.memory import MAX_CTX, MIB
+from app.engine.memory import MIB
 from app.engine.planner import LoadPlan
+from app.ui.kv.context_length import ContextLength
 from app.ui.kv.gpu_box import GpuBox
 from app.ui.kv.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, shown
 from app.ui.kv.plan_summary import PlanSummary
 from app.ui.style import MUTED_STYLE, WARNING_COLOR, mib, short_tokens
 from app.ui.tasks import spawn
 
-CTX_STEP = 256
 PLAN_DELAY_MS = 120
 
 
@@ -101,18 +99,8 @@ class KvPanel(QWidget):
         form.addRow(self.lab_button)
 
         # Context and attention
-        self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
-        self.ctx_slider.setRange(1, 32768 // CTX_STEP)
-        self.ctx_slider.valueChanged.connect(self._on_slider_moved)
-        self.ctx_spin = QSpinBox()
-        self.ctx_spin.setRange(1, MAX_CTX)
-        self.ctx_spin.setSingleStep(CTX_STEP)
-        self.ctx_spin.setGroupSeparatorShown(True)
-        self.ctx_spin.setSuffix(self.tr(" tokens"))
-        self.ctx_spin.valueChanged.connect(self._on_spin_changed)
-        ctx_row = QHBoxLayout()
-        ctx_row.addWidget(self.ctx_slider, 1)
-        ctx_row.addWidget(self.ctx_spin)
+        self.ctx_length = ContextLength()
+        self.ctx_length.sig_changed.connect(self._on_field_changed)
         self.ctx_note = QLabel()
         self.ctx_note.setWordWrap(True)
         self.reach_label = QLabel()
@@ -142,7 +130,7 @@ class KvPanel(QWidget):
             lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
         context_box = QGroupBox(self.tr("Context"))
         cform = QFormLayout(context_box)
-        cform.addRow(self.tr("Length"), ctx_row)
+        cform.addRow(self.tr("Length"), self.ctx_length)
         cform.addRow("", self.ctx_note)
         cform.addRow("", self.reach_label)
         cform.addRow(self.tr("Flash attention"), self.fa_combo)
@@ -184,7 +172,7 @@ class KvPanel(QWidget):
             return None
         return LoadConfig(
             model_path=path,
-            n_ctx=self.ctx_spin.value(),
+            n_ctx=self.ctx_length.value(),
             type_k=self.k_combo.currentData(),
             type_v=self.v_combo.currentData(),
             flash_attn=self.fa_combo.currentData(),
@@ -219,7 +207,7 @@ class KvPanel(QWidget):
             self.v_combo.setCurrentIndex(max(self.v_combo.findData(config.type_v), 0))
             self.fa_combo.setCurrentIndex(max(self.fa_combo.findData(config.flash_attn), 0))
             self.window_check.setChecked(config.compact_window)
-            self.ctx_spin.setValue(config.n_ctx)
+            self.ctx_length.set_value(config.n_ctx)
             self.gpu_box.set_values(config)
         finally:
             self._filling = False
@@ -266,21 +254,6 @@ class KvPanel(QWidget):
         path = self.model_combo.currentData()
         if path:
             self.set_fields(self._settings.for_model(path).load_config(path))
-
-    @Slot(int)
-    def _on_slider_moved(self, steps: int) -> None:
-        if not self._filling:
-            self.ctx_spin.setValue(steps * CTX_STEP)
-
-    @Slot(int)
-    def _on_spin_changed(self, value: int) -> None:
-        self._filling_slider(value)
-        self._on_field_changed()
-
-    def _filling_slider(self, value: int) -> None:
-        self.ctx_slider.blockSignals(True)
-        self.ctx_slider.setValue(max(1, -(-value // CTX_STEP)))
-        self.ctx_slider.blockSignals(False)
 
     @Slot()
     def _on_field_changed(self, *_args) -> None:
@@ -342,9 +315,7 @@ class KvPanel(QWidget):
             facts.append(self.tr("chat template") if model.has_chat_template else
                          self.tr("no chat template: plain completion"))
             self.model_info.setText(" · ".join(facts))
-            slider_max = max(model.n_ctx_train, 8192) * 2
-            self.ctx_slider.setRange(1, min(slider_max, MAX_CTX) // CTX_STEP)
-            self._filling_slider(self.ctx_spin.value())
+            self.ctx_length.set_slider_reach(max(model.n_ctx_train, 8192) * 2)
             self.window_check.setVisible(model.has_sliding_window)
             self.window_help.setVisible(model.has_sliding_window)
             if model.has_sliding_window and plan.estimate is not None:

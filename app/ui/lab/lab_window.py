@@ -30,8 +30,9 @@ from app.engine.lab.results import DEFAULT_BUDGET, LabPair, LabReport, memory_cu
 from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import available_memory
-from app.ui.kv.planner_chart import PlannerChart, tokens_label
+from app.ui.lab.planner_chart import PlannerChart
 from app.ui.lab.tradeoff_chart import ChartPoint, TradeoffChart, nice_ceiling
+from app.ui.style import ERROR_COLOR, colored, short_tokens
 from app.ui.tasks import spawn
 
 COLUMNS = (
@@ -195,7 +196,7 @@ class LabWindow(QWidget):
             if report is None:  # a cancelled lab ends without a report
                 self.status.setText(self.tr("Cancelled."))
         except (EngineError, OSError) as exc:
-            self.status.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.status.setText(colored(str(exc), ERROR_COLOR))
         finally:
             self._lab = None
             self._set_running(False)
@@ -297,8 +298,8 @@ class LabWindow(QWidget):
                            "{available:.1f} GiB available.")
         self.recommendation.setText(text.format(
             type_k=rec.result.pair.type_k, type_v=rec.result.pair.type_v, size=rec.result.kv_bytes / MIB,
-            n_ctx=report.n_ctx, percent=rec.result.saving_percent, reach=tokens_label(rec.largest_ctx),
-            available=available / 1024**3, trained=tokens_label(report.model.n_ctx_train),
+            n_ctx=report.n_ctx, percent=rec.result.saving_percent, reach=short_tokens(rec.largest_ctx),
+            available=available / 1024**3, trained=short_tokens(report.model.n_ctx_train),
         ))
         self.use_button.setEnabled(True)
         pairs = list(PLANNER_TYPES)

@@ -15,7 +15,7 @@ from tests.ui.conftest import send, until
 def test_the_panel_prices_every_change_before_loading(window, loop):
     panel = window.kv_panel
     loaded = window.host.report
-    panel.ctx_spin.setValue(8192)
+    panel.ctx_length.spin.setValue(8192)
     panel.set_types("q8_0", "q4_0")
     loop.run_until_complete(panel.refresh_plan())
     text = panel.summary.estimate_label.text()
@@ -30,7 +30,7 @@ def test_the_panel_prices_every_change_before_loading(window, loop):
 
 def test_beyond_the_trained_context_is_warned(window, loop):
     panel = window.kv_panel
-    panel.ctx_spin.setValue(16384)
+    panel.ctx_length.spin.setValue(16384)
     loop.run_until_complete(panel.refresh_plan())
     assert "beyond the 8,192" in panel.ctx_note.text()
     assert panel.summary.apply_button.isEnabled()  # allowed, with the warning
@@ -39,7 +39,7 @@ def test_beyond_the_trained_context_is_warned(window, loop):
 def test_a_context_that_does_not_fit_is_refused_with_the_estimate(window, loop):
     panel = window.kv_panel
     panel.set_types("f32", "f32")
-    panel.ctx_spin.setValue(16_000_000)
+    panel.ctx_length.spin.setValue(16_000_000)
     loop.run_until_complete(panel.refresh_plan())
     assert "does not fit" in panel.summary.estimate_label.text()
     assert "available" in panel.summary.message_label.text() and "shorter context" in panel.summary.message_label.text()
@@ -48,16 +48,16 @@ def test_a_context_that_does_not_fit_is_refused_with_the_estimate(window, loop):
 
 def test_slider_and_number_stay_together(window):
     panel = window.kv_panel
-    panel.ctx_slider.setValue(12)  # in 256-token steps
-    assert panel.ctx_spin.value() == 3072
-    panel.ctx_spin.setValue(5000)
-    assert panel.ctx_slider.value() == 20  # 5000 rounds up to 5120 cells
+    panel.ctx_length.slider.setValue(12)  # in 256-token steps
+    assert panel.ctx_length.spin.value() == 3072
+    panel.ctx_length.spin.setValue(5000)
+    assert panel.ctx_length.slider.value() == 20  # 5000 rounds up to 5120 cells
 
 
 def test_the_compact_window_is_offered_and_priced_for_gemma(window, loop, gemma_model):
     panel = window.kv_panel
     panel.select_model(str(gemma_model))
-    panel.ctx_spin.setValue(8192)
+    panel.ctx_length.spin.setValue(8192)
     panel.set_types("f16", "f16")
     loop.run_until_complete(panel.refresh_plan())
     assert not panel.window_check.isHidden()
@@ -90,7 +90,7 @@ def test_a_long_prompt_shows_the_reading_state(window, loop, qtbot):
     status = window.chat_view.streaming.status_label
     loop.run_until_complete(until(lambda: "Reading the prompt (" in status.text(), what="the reading state"))
     assert status.isVisibleTo(window)
-    loop.run_until_complete(until(lambda: not window.session.replying, what="the reply"))
+    loop.run_until_complete(until(lambda: not window.session.replying, timeout=300, what="the reply"))
     assert not window.chat_view.messages[-1].status_label.isVisibleTo(window)
 
 

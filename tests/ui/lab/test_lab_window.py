@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from app.engine.lab.results import LabPair, memory_curves
 from app.engine.lab.run import LabSpec
-from app.ui.kv.planner_chart import PlannerChart
+from app.ui.lab.planner_chart import PlannerChart
 from app.ui.lab.tradeoff_chart import ChartPoint, TradeoffChart
 
 

@@ -18,7 +18,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.engine.backend import ReplyStream, ThreadStream
@@ -292,8 +292,8 @@ class RemoteHost:
         finally:
             self._forget(stream)
 
-    def _read_reply(self, exchange: HttpExchange, stream: ThreadStream, send, path: str, body: bytes,
-                    sampling: SamplingParams) -> tuple[ReplyStats, str]:
+    def _read_reply(self, exchange: HttpExchange, stream: ThreadStream, send: Callable[[ReplyChunk], None],
+                    path: str, body: bytes, sampling: SamplingParams) -> tuple[ReplyStats, str]:
         started = time.monotonic()
         response = exchange.open("POST", path, body, ANSWER_TIMEOUT_SECONDS)
         reader = BodyReader(exchange, response, READ_TIMEOUT_SECONDS)

@@ -9,6 +9,7 @@ from contextlib import aclosing
 import pytest
 
 from app.engine import host as host_module
+from app.engine import llm as llm_module
 from app.engine.config import LoadConfig
 from app.engine.errors import (
     ContextOverflowError,
@@ -88,23 +89,40 @@ def test_same_seed_same_reply(starter_model):
     run(body)
 
 
+def cancel_at(stream, token: int) -> list:
+    """Cancel `stream` from the engine thread as it hands over its `token`-th generated token, and collect
+    the tokens it hands over after that: the moment is the engine's, whatever the reader's pace."""
+    after = []
+    handed = 0
+    hand_over = stream.put
+
+    def put(chunk):
+        nonlocal handed
+        if stream.cancelled.is_set() and chunk.phase == "generating":
+            after.append(chunk)
+        accepted = hand_over(chunk)
+        if chunk.phase == "generating":
+            handed += 1
+            if handed == token:
+                stream.cancel()
+        return accepted
+
+    stream.put = put
+    return after
+
+
 def test_cancel_mid_reply_stops_within_one_token(starter_model):
     async def body(host):
         await host.load(LoadConfig(str(starter_model)))
-        seen_after_cancel = 0
-        cancelled = False
-        chunks = []
-        async with aclosing(host.chat(user("Write a very long story about a dragon."),
-                                      SamplingParams(seed=1, max_tokens=400))) as stream:
-            async for chunk in stream:
-                chunks.append(chunk)
-                if cancelled and chunk.phase == "generating":
-                    seen_after_cancel += 1
-                if chunk.phase == "generating" and len(chunks) == 11:
-                    host.cancel()
-                    cancelled = True
+        release, holder = await _engine_held(host)  # the stream is watched before its first token
+        story = host.chat(user("Write a very long story about a dragon."),
+                          SamplingParams(temperature=0.0, seed=1, max_tokens=400))
+        after_cancel = cancel_at(story, 10)
+        release.set()
+        await holder
+        chunks = await collect(story)
         assert chunks[-1].finish_reason == "cancelled"
-        assert seen_after_cancel <= 1
+        assert len(after_cancel) <= 1
         # The host carries on: the next reply is whole.
         after = await collect(host.chat(user("Hi!"), SEEDED))
         assert after[-1].finish_reason == "stop" and text_of(after)
@@ -112,18 +130,25 @@ def test_cancel_mid_reply_stops_within_one_token(starter_model):
     run(body)
 
 
-def test_cancel_interrupts_a_long_prompt(starter_model):
+def test_cancel_interrupts_a_long_prompt(starter_model, monkeypatch):
+    real_should_abort = llm_module.ChatEngine._should_abort
+    armed = [True]
+
+    def cancelled_while_reading(self, data):
+        """llama.cpp asks whether to stop, part-way through the prompt: the user cancels at that moment."""
+        if armed[0]:
+            armed[0] = False
+            self._abort_event.set()  # the reply's `cancelled` event, as its cancel() sets it
+        return real_should_abort(self, data)
+
+    # Bound when the engine is made, so patched before the host exists.
+    monkeypatch.setattr(llm_module.ChatEngine, "_should_abort", cancelled_while_reading)
+
     async def body(host):
         await host.load(LoadConfig(str(starter_model), n_ctx=8192))
         long_prompt = "Summarize this: " + "the quick brown fox jumps over the lazy dog. " * 600
-        chunks = []
-        async with aclosing(host.chat(user(long_prompt), SEEDED)) as stream:
-            async for chunk in stream:
-                chunks.append(chunk)
-                if chunk.phase == "prompt":
-                    await asyncio.sleep(0.3)
-                    host.cancel()
-        assert chunks[-1].finish_reason == "cancelled"
+        chunks = await collect(host.chat(user(long_prompt), SEEDED))
+        assert not armed[0] and chunks[-1].finish_reason == "cancelled"
         assert not [c for c in chunks if c.phase == "generating"]
         usage = await host.usage()
         assert usage.cells_used < chunks[0].stats.prompt_tokens  # stopped part-way through the prompt
@@ -355,17 +380,15 @@ def test_a_queued_reply_cancelled_ends_at_once_without_running(starter_model):
 def test_a_streams_own_cancel_stops_it_and_no_other(starter_model):
     async def body(host):
         await host.load(LoadConfig(str(starter_model)))
+        release, holder = await _engine_held(host)
         story = host.chat(user("Write a very long story about a dragon."),
                           SamplingParams(temperature=0.0, seed=1, max_tokens=400))
         queued = host.chat(user("Hi!"), GREEDY)
-        chunks = []
-        async with aclosing(story) as s:
-            async for chunk in s:
-                chunks.append(chunk)
-                if chunk.phase == "generating":
-                    story.cancel()
-        assert chunks[-1].finish_reason == "cancelled"
-        assert len([c for c in chunks if c.phase == "generating"]) <= 2  # the one that prompted the cancel, one more
+        after_cancel = cancel_at(story, 1)
+        release.set()
+        await holder
+        chunks = await collect(story)
+        assert chunks[-1].finish_reason == "cancelled" and len(after_cancel) <= 1
         after = await collect(queued)
         assert not queued.cancelled.is_set()
         assert after[0].phase == "prompt" and after[-1].finish_reason == "length" and text_of(after)

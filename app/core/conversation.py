@@ -15,11 +15,10 @@ import logging
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import replace
-from typing import Any
 
 from app.core.conversation_io import PortableConversation, PortableMessage, into_store
 from app.core.store import DEFAULT_TITLE, Conversation, ConversationStore, StoredMessage, StoreError
-from app.engine.backend import ChatBackend
+from app.engine.backend import ChatBackend, ReplyStream
 from app.engine.history_fit import DROP_OLDEST
 from app.engine.records import CacheUsage, ChatMessage, ReplyChunk, ReplyStats, SamplingParams
 from app.i18n import translate
@@ -97,7 +96,7 @@ class _Reply:
     def __init__(self, conversation_id: int) -> None:
         self.conversation_id = conversation_id
         self.parts: list[str] = []  # joined once, at the end: += on a long reply is quadratic
-        self.stream: Any = None
+        self.stream: ReplyStream | None = None
         self.stop_requested = False
         self.task: asyncio.Task | None = None
 
@@ -107,15 +106,10 @@ class _Reply:
             self.parts = ["".join(self.parts)]
         return self.parts[0] if self.parts else ""
 
-    def stop(self, backend: ChatBackend) -> None:
+    def stop(self) -> None:
         self.stop_requested = True
-        if self.stream is None:
-            return  # it is cancelled as soon as it exists
-        cancel = getattr(self.stream, "cancel", None)
-        if cancel is not None:
-            cancel()  # this reply's stream only; another window's reply goes on
-        else:  # a backend that streams plain async generators can only stop everything
-            backend.cancel()
+        if self.stream is not None:  # else it is cancelled as soon as it exists
+            self.stream.cancel()  # this reply's stream only: a lab or another request goes on
 
 
 def _start_task(coro: Coroutine) -> asyncio.Task:
@@ -283,7 +277,7 @@ class ConversationModel:
     def stop(self) -> None:
         """Stop the reply under way (it is saved as far as it got)."""
         if self.replying:
-            self._reply.stop(self.backend)
+            self._reply.stop()
 
     async def stop_and_wait(self, timeout: float | None = None) -> None:
         """Stop the reply and wait until it is saved. After `timeout` seconds (an engine that does not
@@ -291,7 +285,7 @@ class ConversationModel:
         if not self.replying:
             return
         reply = self._reply
-        reply.stop(self.backend)
+        reply.stop()
         done, _pending = await asyncio.wait([reply.task], timeout=timeout)
         if not done:
             _log.warning("the reply did not stop within %s s; it is saved as far as it got", timeout)
@@ -351,7 +345,7 @@ class ConversationModel:
             # Opened here, on the running loop: a stream belongs to the loop that reads it.
             reply.stream = self._open_stream(history, sampling)
             if reply.stop_requested:  # stopped before the stream existed
-                reply.stop(self.backend)
+                reply.stop()
             async with aclosing(reply.stream) as chunks:
                 async for chunk in chunks:
                     last = chunk

@@ -42,9 +42,6 @@ class LoadConfig:
     split_mode: str = "layer"  # several GPUs: "layer" spreads layers over all, "none" uses main_gpu only
     main_gpu: int = 0
 
-    def with_changes(self, **changes) -> LoadConfig:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True)
 class ResolvedConfig:

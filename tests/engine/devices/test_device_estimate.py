@@ -3,6 +3,8 @@ chosen sizes (the GPU tests check the same figures against llama.cpp's real allo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.engine.config import LoadConfig, resolve
@@ -109,8 +111,8 @@ def test_a_cache_layer_larger_than_a_vulkan_device_can_address_is_refused(starte
     with pytest.raises(KvConfigError, match="maxStorageBufferRange") as caught:
         resolve(config, info, 64 << 30, (vulkan,))
     assert "146.6 MiB" in str(caught.value) and "128.0 MiB" in str(caught.value)
-    assert resolve(config.with_changes(kv_offload=False), info, 64 << 30, (vulkan,))  # the cache in RAM is fine
-    assert resolve(config.with_changes(type_k="q4_0", type_v="q4_0"), info, 64 << 30, (vulkan,))
+    assert resolve(replace(config, kv_offload=False), info, 64 << 30, (vulkan,))  # the cache in RAM is fine
+    assert resolve(replace(config, type_k="q4_0", type_v="q4_0"), info, 64 << 30, (vulkan,))
 
 
 def test_with_the_cache_in_ram_attention_is_priced_on_the_cpu(starter_model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -115,7 +116,7 @@ def test_the_gpu_fields_are_part_of_the_config_and_come_back_from_it(window, loo
     config = panel.config()
     assert (config.gpu_layers, config.kv_offload, config.split_mode) == (12, False, "layer")
     assert box.layers_spin.isVisibleTo(box)
-    panel.set_fields(config.with_changes(gpu_layers="all", kv_offload=True))
+    panel.set_fields(replace(config, gpu_layers="all", kv_offload=True))
     assert panel.config().gpu_layers == "all" and panel.config().kv_offload
     assert not box.layers_spin.isVisibleTo(box)
 

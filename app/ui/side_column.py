@@ -51,7 +51,3 @@ class SideColumn(QWidget):
     def show_tab(self, name: str) -> None:
         """Bring the "kv" or the "conversation" tab to the front."""
         self._tabs.setCurrentIndex(("kv", "conversation").index(name))
-
-    @property
-    def current_tab(self) -> str:
-        return ("kv", "conversation")[self._tabs.currentIndex()]

@@ -89,7 +89,3 @@ def place_layers(
         output_device=device_of(n_layer),
         kv_devices=layers if kv_offload else (CPU,) * n_layer,
     )
-
-
-def cpu_only(n_layer: int) -> LayerPlacement:
-    return LayerPlacement(0, (CPU,) * n_layer, CPU, (CPU,) * n_layer)

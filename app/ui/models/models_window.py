@@ -56,7 +56,6 @@ class ModelsWindow(QWidget):
         self._downloading = False
         self._rate_start: tuple[float, int] | None = None
         self.found: list[FoundModel] = []
-        self._files: list[RemoteFile] = []
 
         # Models on this computer
         self.filter = QLineEdit()
@@ -200,7 +199,6 @@ class ModelsWindow(QWidget):
             self.download_status.setText(str(exc))
             return []
         files = listing.files
-        self._files = files
         self.file_combo.clear()
         for f in files:
             self.file_combo.addItem(f"{f.name}  ({file_size(f.size)})", f.name)

@@ -218,6 +218,13 @@
     </message>
 </context>
 <context>
+    <name>ContextLength</name>
+    <message>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+</context>
+<context>
     <name>ConversationFile</name>
     <message>
         <source>it nests too deeply to be a conversation</source>
@@ -767,10 +774,6 @@ The previous model was loaded again.</source>
         <translation>在此模型上将各精度与 f16 对比（Ctrl+L）</translation>
     </message>
     <message>
-        <source> tokens</source>
-        <translation> token</translation>
-    </message>
-    <message>
         <source>Compact sliding-window cache</source>
         <translation>紧凑滑动窗口缓存</translation>
     </message>
@@ -1276,10 +1279,6 @@ The previous model was loaded again.</source>
     <message>
         <source>This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted.</source>
         <translation>无法显示此对话（{reason}），因此已新建一个对话。没有删除任何内容。</translation>
-    </message>
-    <message>
-        <source>Settings could not be saved to {path}: {reason}</source>
-        <translation>无法将设置保存到 {path}：{reason}</translation>
     </message>
 </context>
 <context>
@@ -2436,6 +2435,13 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>The settings file was unreadable ({reason}); defaults are used and it could not be moved aside.</source>
         <translation>无法读取设置文件（{reason}）；已改用默认设置，但该文件无法移到一旁。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsKeeper</name>
+    <message>
+        <source>Settings could not be saved to {path}: {reason}</source>
+        <translation>无法将设置保存到 {path}：{reason}</translation>
     </message>
 </context>
 <context>

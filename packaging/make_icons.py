@@ -1,4 +1,4 @@
-"""Render app/resources/icons/kvchat.svg into the PNG, ICO and ICNS files the installers need.
+"""Render resources/icons/kvchat.svg into the PNG, ICO and ICNS files the installers need.
 
     python packaging/make_icons.py      (the outputs are committed; run again after editing the SVG)
 """
@@ -12,7 +12,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS = Path(__file__).resolve().parents[1] / "app" / "resources" / "icons"
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 
 
 def render(renderer: QSvgRenderer, size: int) -> QImage:

@@ -1,9 +1,9 @@
 """Refresh the translation sources from the code and compile them:
 
-    python scripts/translations.py          # update app/resources/translations/*.ts, then build the .qm files
+    python scripts/translations.py          # update resources/translations/*.ts, then build the .qm files
 
 New or changed English text appears in the .ts file as "unfinished"; translate it (by hand or in Qt
-Linguist: pyside6-linguist app/resources/translations/kvchat_zh_CN.ts), then run this again.
+Linguist: pyside6-linguist resources/translations/kvchat_zh_CN.ts), then run this again.
 The tests fail while any text is untranslated or a .qm file is older than its .ts.
 """
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "app" / "resources" / "translations"
+TRANSLATIONS = ROOT / "resources" / "translations"
 LANGUAGES = ("zh_CN",)
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from app.core.paths import APP_ID
 
 ROOT = Path(__file__).resolve().parents[1]
-DESKTOP = ROOT / "app" / "resources" / f"{APP_ID}.desktop"
+DESKTOP = ROOT / "resources" / f"{APP_ID}.desktop"
 
 
 def test_the_desktop_entry_names_the_app_and_its_icon():
@@ -42,7 +43,7 @@ def test_one_app_id_everywhere():
 
 
 def test_the_icons_exist_in_every_format_the_installers_use():
-    icons = ROOT / "app" / "resources" / "icons"
+    icons = ROOT / "resources" / "icons"
     for name in ("kvchat.svg", "kvchat-256.png", "kvchat-512.png", "kvchat.ico", "kvchat.icns"):
         assert (icons / name).stat().st_size > 1000, name
 
@@ -118,14 +119,20 @@ def test_the_hook_collects_every_backend_library(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_a_plain_pip_install_carries_the_icons_and_translations(tmp_path):
-    """Resources are package data: the wheel `pip install .` builds holds them beside the code, where
-    app.core.paths.resources_dir() looks for them."""
+    """Resources are package data: the wheel `pip install .` builds holds them as app/resources, where
+    app.core.paths.resources_dir() looks first."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
                    check=True, capture_output=True, timeout=600)
-    import zipfile
-
     (wheel,) = tmp_path.glob("kvchat-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"app/resources/icons/kvchat.svg", "app/resources/translations/kvchat_zh_CN.qm",
-            f"app/resources/{APP_ID}.desktop", "app/core/paths.py"} <= names
-    assert not any(name.startswith(("tests/", "docs/")) for name in names)
+            f"app/resources/{APP_ID}.desktop", "app/core/paths.py", "app/ui/chat/chat_session.py"} <= names
+    assert not any(name.startswith(("tests/", "app/resources/screenshots/")) or name.endswith(".ts") for name in names)
+
+
+def test_the_package_list_names_every_package_of_the_app():
+    """pyproject.toml lists the packages (to map resources/ in as app.resources); a new one must be added there."""
+    tomllib = pytest.importorskip("tomllib")
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    found = [".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "app").rglob("__init__.py")]
+    assert sorted(listed) == sorted([*found, "app.resources"])

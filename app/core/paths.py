@@ -47,8 +47,10 @@ def bundle_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """Icons and translations: package data beside the code, in a checkout, a pip install and a bundle alike."""
-    return Path(__file__).resolve().parents[1] / "resources"
+    """Icons and translations. A wheel carries them as package data, app/resources (pyproject.toml maps
+    the top-level resources/ folder there); a checkout and a bundle have resources/ itself."""
+    packaged = Path(__file__).resolve().parents[1] / "resources"
+    return packaged if packaged.is_dir() else bundle_dir() / "resources"
 
 
 def config_dir() -> Path:

@@ -62,9 +62,9 @@ esac
 
 install_icons() {  # $1: the share/ folder to fill
   for size in 256 512; do
-    install -Dm644 app/resources/icons/kvchat-$size.png "$1/icons/hicolor/${size}x${size}/apps/$app_id.png"
+    install -Dm644 resources/icons/kvchat-$size.png "$1/icons/hicolor/${size}x${size}/apps/$app_id.png"
   done
-  install -Dm644 app/resources/icons/kvchat.svg "$1/icons/hicolor/scalable/apps/$app_id.svg"
+  install -Dm644 resources/icons/kvchat.svg "$1/icons/hicolor/scalable/apps/$app_id.svg"
 }
 
 echo "== .deb"
@@ -73,7 +73,7 @@ rm -rf "$stage"
 mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin"
 cp -a "$app_dir" "$stage/opt/kvchat"
 ln -s /opt/kvchat/kvchat "$stage/usr/bin/kvchat"
-install -Dm644 "app/resources/$app_id.desktop" "$stage/usr/share/applications/$app_id.desktop"
+install -Dm644 "resources/$app_id.desktop" "$stage/usr/share/applications/$app_id.desktop"
 install_icons "$stage/usr/share"
 find "$stage" -type d -exec chmod 755 {} +
 size_kb=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
@@ -109,8 +109,8 @@ tree=build/tar/$name
 rm -rf "build/tar"
 mkdir -p "$tree"
 cp -a "$app_dir" "$tree/kvchat"
-cp "app/resources/$app_id.desktop" "$tree/"
-cp app/resources/icons/kvchat-256.png "$tree/$app_id.png"
+cp "resources/$app_id.desktop" "$tree/"
+cp resources/icons/kvchat-256.png "$tree/$app_id.png"
 cp packaging/linux/install.sh "$tree/install.sh"
 chmod 755 "$tree/install.sh"
 tar -czf "build/$name.tar.gz" -C build/tar "$name"

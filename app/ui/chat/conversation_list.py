@@ -16,14 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.conversation import shown_title
 from app.core.store import Conversation
 
 ID_ROLE = Qt.ItemDataRole.UserRole
-TITLE_SHOWN = 200  # characters of a title in the list; an imported title can be megabytes long
-
-
-def shown_title(title: str) -> str:
-    return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN] + "…"
 
 
 class ConversationList(QWidget):

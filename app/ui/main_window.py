@@ -25,6 +25,7 @@ from app.ui.chat.composer import Composer
 from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.conversation_settings import ConversationSettings
+from app.ui.chat.conversations import Conversations
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
 from app.ui.lab.lab_window import LabWindow
@@ -106,12 +107,12 @@ class MainWindow(QMainWindow):
         self.remote_mode.sig_disconnect_requested.connect(lambda: spawn(self.disconnect_server()))
         self.remote_mode.sig_error.connect(self.show_error)
 
-        self.conversations.sig_new.connect(lambda: spawn(self.new_conversation()))
-        self.conversations.sig_selected.connect(lambda cid: spawn(self.open_conversation(cid)))
-        self.conversations.sig_renamed.connect(self._on_conversation_renamed)
-        self.conversations.sig_deleted.connect(lambda cid: spawn(self.delete_conversation(cid)))
-        self.conversations.sig_search.connect(lambda _text: self.refresh_conversations())
-        self.conversation_settings.sig_changed.connect(self._on_conversation_settings_changed)
+        self.conversation_control = Conversations(store, self.session, self.conversations, self.conversation_settings,
+                                                  self.composer, self.settings_keeper, self)
+        self.conversation_control.sig_failure.connect(
+            lambda error, message, key: self._show_failure(error, message, key=key))
+        self.conversation_control.sig_notice.connect(
+            lambda text, key: self.banner.show_message(text, error=False, key=key))
         self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         self.kv_panel.sig_open_model.connect(self.open_model_dialog)
         self.kv_panel.sig_open_lab.connect(self.open_lab)
@@ -120,10 +121,8 @@ class MainWindow(QMainWindow):
         self.files.sig_error.connect(self.show_error)
         self.files.sig_imported.connect(self._on_imported)
         self.files.sig_done.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.session.sig_titles_changed.connect(self.refresh_conversations)
         self.session.sig_replying.connect(self._on_replying)
         self.session.sig_notice.connect(lambda text: self.banner.show_message(text, error=False, key="overflow"))
-        self.session.sig_saved_again.connect(self._on_saved_again)
         self.kv_panel.set_overflow(self.settings.overflow_policy)
         self.kv_panel.sig_overflow_changed.connect(lambda policy: self.settings_keeper.change(overflow_policy=policy))
         set_error_handler(self.show_error)
@@ -158,7 +157,7 @@ class MainWindow(QMainWindow):
         Nothing here stops the window from starting: a conversation that cannot be shown gives way to
         a new one, a model that cannot be planned leaves none loaded, and the banner says why."""
         try:
-            await self.open_conversation(self.settings.last_conversation or self._latest_conversation())
+            await self.open_conversation(self.settings.last_conversation or self.conversation_control.latest())
         except Exception as exc:  # not even a new conversation could be made
             self._show_failure(exc, self.tr("No conversation could be opened ({reason})."))
         try:
@@ -177,14 +176,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("No model loaded"))
             return
         await self.apply(config)
-
-    def _latest_conversation(self) -> int | None:
-        try:
-            existing = self.store.conversations()
-        except Exception as exc:  # start on a new conversation
-            self._show_failure(exc, self.tr("The list of conversations could not be read ({reason})."))
-            return None
-        return existing[0].id if existing else None
 
     @Slot()
     def show_shortcuts(self) -> ShortcutsDialog:
@@ -217,7 +208,7 @@ class MainWindow(QMainWindow):
         self.conversations.rename_current()
 
     def step_conversation(self, step: int) -> None:
-        self.conversations.step(step)
+        self.conversation_control.step(step)
 
     @Slot()
     def import_conversation(self) -> None:
@@ -373,70 +364,16 @@ class MainWindow(QMainWindow):
     # -- conversations ----------------------------------------------------------------------
 
     def refresh_conversations(self) -> None:
-        current = self.session.conversation.id if self.session.conversation else None
-        try:
-            conversations = self.store.conversations(self.conversations.search.text())
-        except Exception as exc:  # the list stays as it was; the chat goes on
-            self._show_failure(exc, self.tr("The list of conversations could not be read ({reason})."))
-            return
-        self.conversations.set_conversations(conversations, current)
+        self.conversation_control.refresh()
 
     async def open_conversation(self, conversation_id: int | None) -> None:
-        """Show a conversation; one that cannot be shown gives way to a new one, and the banner says why."""
-        self.conversation_settings.flush()
-        try:
-            await self._show_conversation(conversation_id)
-        except Exception as exc:
-            if conversation_id is None:
-                raise
-            self._show_failure(exc, self.tr(
-                "This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted."),
-                key="open")
-            await self._show_conversation(None)
-
-    async def _show_conversation(self, conversation_id: int | None) -> None:
-        await self.session.open(conversation_id)
-        conversation = self.session.conversation
-        self.conversation_settings.set_values(conversation.system_prompt, conversation.sampling)
-        self.settings.last_conversation = conversation.id
-        self.refresh_conversations()
-        self.composer.focus_input()
-
-    @Slot(str)
-    def _on_saved_again(self, notice: str) -> None:
-        self.banner.show_message(notice, error=False, key="saved-again")
-        self.settings.last_conversation = self.session.conversation.id
+        await self.conversation_control.open(conversation_id)
 
     async def new_conversation(self) -> None:
-        await self.session.stop_and_wait()
-        conversation = self.store.create_conversation(sampling=self.conversation_settings.sampling())
-        await self.open_conversation(conversation.id)
+        await self.conversation_control.new()
 
     async def delete_conversation(self, conversation_id: int) -> None:
-        if self.session.conversation and self.session.conversation.id == conversation_id:
-            await self.session.stop_and_wait()
-        self.store.delete(conversation_id)
-        if self.session.conversation and self.session.conversation.id == conversation_id:
-            await self.open_conversation(self._latest_conversation())
-        else:
-            self.refresh_conversations()
-
-    @Slot(int, str)
-    def _on_conversation_renamed(self, conversation_id: int, title: str) -> None:
-        try:
-            if self.session.conversation and self.session.conversation.id == conversation_id:
-                self.session.rename(title)
-            else:
-                self.store.rename(conversation_id, title)
-        except Exception as exc:
-            self.show_error(exc)
-
-    @Slot(str, object)
-    def _on_conversation_settings_changed(self, system_prompt: str, sampling) -> None:
-        try:
-            self.session.update_settings(system_prompt, sampling)
-        except Exception as exc:
-            self.show_error(exc)
+        await self.conversation_control.delete(conversation_id)
 
     @Slot(bool)
     def _on_replying(self, replying: bool) -> None:

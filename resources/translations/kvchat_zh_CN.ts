@@ -520,6 +520,17 @@
     </message>
 </context>
 <context>
+    <name>Conversations</name>
+    <message>
+        <source>The list of conversations could not be read ({reason}).</source>
+        <translation>无法读取对话列表（{reason}）。</translation>
+    </message>
+    <message>
+        <source>This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted.</source>
+        <translation>无法显示此对话（{reason}），因此已新建一个对话。没有删除任何内容。</translation>
+    </message>
+</context>
+<context>
     <name>DryRun</name>
     <message>
         <source>llama.cpp&apos;s dry run of this load failed: {error}</source>
@@ -1217,10 +1228,6 @@ The previous model was loaded again.</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <source>The list of conversations could not be read ({reason}).</source>
-        <translation>无法读取对话列表（{reason}）。</translation>
-    </message>
-    <message>
         <source>The KV lab is measuring; the chat waits until it finishes.</source>
         <translation>KV 实验室正在测量；对话将在测量结束后继续。</translation>
     </message>
@@ -1275,10 +1282,6 @@ The previous model was loaded again.</source>
     <message>
         <source>All files (*)</source>
         <translation>所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>This conversation cannot be shown ({reason}), so a new one was started. Nothing was deleted.</source>
-        <translation>无法显示此对话（{reason}），因此已新建一个对话。没有删除任何内容。</translation>
     </message>
 </context>
 <context>

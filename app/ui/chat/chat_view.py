@@ -53,6 +53,7 @@ class ChatView(QScrollArea):
         self._layout.addWidget(self.earlier_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.placeholder = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)  # a narrow window wraps it rather than cutting it off
         self.placeholder.setStyleSheet(f"color: {style.FAINT_COLOR}; padding: 40px;")
         self._layout.addWidget(self.placeholder)
         self._layout.addStretch(1)

@@ -4,7 +4,6 @@ replies the test writes chunk by chunk, so every moment (a stop mid-reply, an er
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields
 from types import SimpleNamespace
 
 import pytest
@@ -15,14 +14,10 @@ from app.engine.backend import ChatBackend, ThreadStream
 from app.engine.history_fit import DROP_OLDEST
 from app.engine.records import CacheUsage, ReplyChunk, ReplyStats, SamplingParams
 
-_HAS_REQUEST_ID = any(f.name == "request_id" for f in fields(ReplyChunk))
-
 
 def chunk(phase: str, text: str = "", stats: ReplyStats | None = None, finish_reason: str | None = None,
           usage: CacheUsage | None = None) -> ReplyChunk:
-    extra = {"request_id": 0} if _HAS_REQUEST_ID else {}
-    return ReplyChunk(phase=phase, text=text, stats=stats or ReplyStats(), finish_reason=finish_reason, usage=usage,
-                      **extra)
+    return ReplyChunk(phase=phase, text=text, stats=stats or ReplyStats(), finish_reason=finish_reason, usage=usage)
 
 
 class FakeReply:

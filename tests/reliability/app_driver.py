@@ -3,7 +3,9 @@
     python -m tests.reliability.app_driver DATA_DIR MODE     (MODE: kill | close)
 
 Prints "SAVED n" after each completed exchange, "STREAMING" once the last reply is under way;
-in "close" mode it then closes the window and prints "CLOSED <seconds>".
+in "close" mode it then closes the window and prints "CLOSED <seconds>". A fixed seed makes the
+replies the same on every run; should the long reply still end before it is under way, the driver
+says "ENDED" and exits instead of waiting for a reply that will not come.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from app.ui.application import make_qapp, run_with_loop
 from app.ui.main_window import MainWindow
 
 EXCHANGES = ("Name a colour.", "Name a fruit.", "Name a city.")
+SEED = 1
 
 
 async def drive(data: Path, mode: str) -> None:
@@ -26,6 +29,7 @@ async def drive(data: Path, mode: str) -> None:
     window.show()
     await window.start()
     window.conversation_settings.max_tokens.setValue(16)
+    window.conversation_settings.seed.setValue(SEED)
     window.conversation_settings.flush()
     for i, text in enumerate(EXCHANGES, 1):
         window.composer.edit.setPlainText(text)
@@ -37,8 +41,11 @@ async def drive(data: Path, mode: str) -> None:
     window.conversation_settings.flush()
     window.composer.edit.setPlainText("Write a very long story about the sea, with many chapters.")
     window.composer.button.click()
-    while window.chat_view.streaming is None or len(window.chat_view.reply_text) < 40:
+    while window.session.replying and (window.chat_view.streaming is None or len(window.chat_view.reply_text) < 40):
         await asyncio.sleep(0.01)
+    if not window.session.replying:
+        print(f"ENDED {window.session.messages[-1].finish_reason}", flush=True)
+        sys.exit(3)
     print("STREAMING", flush=True)
     if mode == "kill":
         await asyncio.sleep(600)  # the test kills the process meanwhile

@@ -31,6 +31,11 @@ ERROR_FINISH = "error"
 _log = logging.getLogger(__name__)
 
 
+def kept_cache_name(conversation_id: int) -> str:
+    """The name a stored conversation's kept KV cache goes by in the engine and on disk."""
+    return f"conversation-{conversation_id}"
+
+
 def shown_title(title: str) -> str:
     return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN] + "…"
 
@@ -334,8 +339,13 @@ class ConversationModel:
             # A base model has no chat format; it continues the last message as plain text.
             self.events.reply_status(translate(
                 "ChatSession", "No chat template: continuing the text as plain completion…"))
-            return self.backend.complete(history[-1].content, sampling)
-        return self.backend.chat(history, sampling, overflow=self.overflow_policy)
+            return self.backend.complete(history[-1].content, sampling, conversation=self.cache_name)
+        return self.backend.chat(history, sampling, overflow=self.overflow_policy, conversation=self.cache_name)
+
+    @property
+    def cache_name(self) -> str | None:
+        """The name the open conversation's kept cache goes by (None when none is open)."""
+        return kept_cache_name(self.conversation.id) if self.conversation is not None else None
 
     async def _stream_reply(self, reply: _Reply, history: list[ChatMessage], sampling: SamplingParams) -> None:
         last: ReplyChunk | None = None

@@ -84,7 +84,9 @@ def _seed_problem(name: str, value) -> str | None:
     return None if value is None else _count_problem(name, value, MAX_STATS_SEED)
 
 
-_FLOAT_STATS = {"time_to_first_token", "tokens_per_second", "prompt_tokens_per_second"}
+_FLOAT_STATS = {"time_to_first_token", "tokens_per_second", "prompt_tokens_per_second", "restore_seconds"}
+_CACHE_SOURCES = ("", "ram", "disk")
+MAX_REASON_CHARS = 500
 _STATS_RULES: dict[str, Callable[[str, object], str | None]] = {
     "prompt_tokens": _count_problem,
     "cached_tokens": _count_problem,
@@ -96,6 +98,11 @@ _STATS_RULES: dict[str, Callable[[str, object], str | None]] = {
     "dropped_messages": _count_problem,
     "type_k": lambda name, value: text_problem(name, value, MAX_TYPE_NAME_CHARS),
     "type_v": lambda name, value: text_problem(name, value, MAX_TYPE_NAME_CHARS),
+    "cache_source": lambda name, value: None if value in _CACHE_SOURCES else translate(
+        "RecordFields", "{name} must be one of {choices}, not {value}").format(
+        name=name, choices=", ".join(repr(c) for c in _CACHE_SOURCES), value=short_repr(value)),
+    "restore_seconds": _measure_problem,
+    "read_again": lambda name, value: text_problem(name, value, MAX_REASON_CHARS),
 }
 
 

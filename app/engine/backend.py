@@ -140,10 +140,11 @@ class ChatBackend(Protocol):
         Its `chat_template` says whether the backend formats chats, or only continues text."""
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: str = DROP_OLDEST) -> ReplyStream:
-        """Stream a reply to a conversation."""
+             overflow: str = DROP_OLDEST, conversation: str | None = None) -> ReplyStream:
+        """Stream a reply to a conversation; `conversation` names it (a backend may keep its cache for it)."""
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> ReplyStream:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None,
+                 conversation: str | None = None) -> ReplyStream:
         """Stream a plain continuation of `prompt` (a model without a chat format)."""
 
     def cancel(self) -> None:

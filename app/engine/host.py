@@ -24,6 +24,7 @@ from app.engine.devices.dry_run import checked_against_dry_run, dry_run
 from app.engine.devices.placement import CPU
 from app.engine.errors import EngineClosedError, EngineError, ModelLoadError
 from app.engine.history_fit import DROP_OLDEST, FittedPrompt
+from app.engine.kept.caches import KeptCaches
 from app.engine.lab.results import LabReport
 from app.engine.lab.run import LabProgress, LabSpec, run_lab
 from app.engine.llm import ChatEngine
@@ -36,6 +37,8 @@ _log = logging.getLogger(__name__)
 # How long close() waits for the engine thread to finish its job and unload. A normal
 # close takes well under a second (benchmarks/shutdown_time.py); this bounds a wedged one.
 CLOSE_TIMEOUT_SECONDS = 20.0
+# How long closing waits for kept caches to reach the disk (a 4,000-token f16 state is ~0.1 s).
+KEPT_FLUSH_SECONDS = 10.0
 # How a reply cancelled before its turn ends: it read no prompt and made no token.
 _NOT_STARTED = ReplyChunk(phase="done", text="", stats=ReplyStats(), finish_reason="cancelled")
 
@@ -107,8 +110,12 @@ class _StreamJob:
 
 
 class EngineHost:
-    def __init__(self) -> None:
-        self._engine = ChatEngine()
+    def __init__(self, kept: KeptCaches | None = None) -> None:
+        """`kept`: where conversations' caches are kept across switches and restarts (None: nowhere)."""
+        self._engine = ChatEngine(kept)
+        self._kept_watchers: list[tuple[asyncio.AbstractEventLoop, Callable[[], None]]] = []
+        if kept is not None:
+            kept.on_change = self._kept_changed
         self._inbox: queue.Queue[_Call | _StreamJob | None] = queue.Queue()
         self._streams: set[ThreadStream] = set()
         self._streams_lock = threading.Lock()
@@ -161,19 +168,23 @@ class EngineHost:
         return await self._call(self._engine.usage)
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: str = DROP_OLDEST) -> ReplyStream:
+             overflow: str = DROP_OLDEST, conversation: str | None = None) -> ReplyStream:
         """Stream a reply to a conversation, formatted with the model's own chat template. A conversation
         longer than the context loses its oldest turns (`overflow="stop"`: raises ContextOverflowError);
-        the reply's stats say how many messages were left out."""
+        the reply's stats say how many messages were left out. `conversation` names it, so that its
+        cache is kept for it and restored when its turn comes again."""
         messages = tuple(messages)
         sampling = sampling or SamplingParams()
         return self._stream(self._reply_work(
-            lambda engine: engine.fitted_chat_tokens(messages, sampling, overflow), sampling), _NOT_STARTED)
+            lambda engine: engine.fitted_chat_tokens(messages, sampling, overflow), sampling, conversation),
+            _NOT_STARTED)
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> ReplyStream:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None,
+                 conversation: str | None = None) -> ReplyStream:
         """Stream a plain continuation of `prompt` (for models without a chat template)."""
         return self._stream(self._reply_work(
-            lambda engine: FittedPrompt(engine.completion_tokens(prompt), 0), sampling), _NOT_STARTED)
+            lambda engine: FittedPrompt(engine.completion_tokens(prompt), 0), sampling, conversation),
+            _NOT_STARTED)
 
     def lab(self, spec: LabSpec) -> ThreadStream[LabProgress | LabReport]:
         """Run the KV lab on the loaded model: LabProgress items, then the LabReport. A cancelled lab
@@ -209,6 +220,22 @@ class EngineHost:
         if self._thread.is_alive():
             _log.error("the engine thread did not stop within %s s; closing without it", CLOSE_TIMEOUT_SECONDS)
         self._helper.shutdown(wait=False)
+
+    # -- kept caches ------------------------------------------------------------------------
+
+    @property
+    def kept(self) -> KeptCaches | None:
+        """The conversations' kept caches (thread-safe to read and to forget from the caller's thread)."""
+        return self._engine.kept
+
+    def watch_kept(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the caller's event loop whenever a kept cache is added, written or removed."""
+        self._kept_watchers.append((asyncio.get_running_loop(), callback))
+
+    def _kept_changed(self) -> None:  # on the engine, writer or caller's thread
+        for loop, callback in list(self._kept_watchers):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(callback)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -261,6 +288,8 @@ class EngineHost:
         while (job := self._inbox.get()) is not None:
             job.run()
         self._engine.unload()
+        if self._engine.kept is not None:
+            self._engine.kept.close(KEPT_FLUSH_SECONDS)
 
     def _load_on_thread(self, plan: LoadPlan) -> LoadReport:
         resolved = plan.resolved
@@ -289,13 +318,15 @@ class EngineHost:
                     error=exc)) from None
             raise exc from None
 
-    def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None) -> Callable[[ThreadStream], None]:
+    def _reply_work(self, make_tokens: Callable, sampling: SamplingParams | None,
+                    conversation: str | None) -> Callable[[ThreadStream], None]:
         sampling = sampling or SamplingParams()
 
         def work(stream: ThreadStream) -> None:
             check_sampling(sampling)  # from a file or the database, it may hold anything
             prompt = make_tokens(self._engine)
-            for chunk in self._engine.stream(prompt.tokens, sampling, stream.cancelled, prompt.dropped_messages):
+            for chunk in self._engine.stream(prompt.tokens, sampling, stream.cancelled, prompt.dropped_messages,
+                                             conversation):
                 stream.put(chunk)
 
         return work

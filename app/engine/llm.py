@@ -43,12 +43,18 @@ from app.engine.devices.allocation import (
 from app.engine.devices.dry_run import offload_params
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
+from app.engine.kept import sequence
+from app.engine.kept.caches import KeptCaches, NotRestored
+from app.engine.kept.state_file import StateKey
 from app.engine.memory import MIB, N_UBATCH, window_cells
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
 from app.i18n import translate
 
 _log = logging.getLogger(__name__)
+# The prompt is read this many tokens at a time, so a long one can say how far it has got (and be
+# stopped) between batches; one ubatch a step costs nothing over llama.cpp's own batching.
+PROMPT_STEP = N_UBATCH
 
 
 class _Cancelled(Exception):
@@ -61,6 +67,12 @@ def _describe(error: BaseException) -> str:
     if not text:
         return type(error).__name__
     return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _common_prefix(held, tokens: Sequence[int]) -> int:
+    m = min(len(held), len(tokens))
+    same = np.asarray(held[:m]) == np.asarray(tokens[:m], dtype=np.asarray(held).dtype)
+    return m if same.all() else int(np.argmin(same))
 
 
 def _release_freed_memory() -> None:
@@ -79,8 +91,22 @@ class LoadedModel:
     prompts: PromptBuilder
 
 
+@dataclass(frozen=True)
+class _Restore:
+    """What bringing a conversation's kept cache into the context did, for the reply's stats."""
+
+    source: str = ""  # "ram" or "disk" when it was restored
+    seconds: float | None = None
+    reason: str = ""  # why a kept cache was not used
+
+
 class ChatEngine:
-    def __init__(self) -> None:
+    def __init__(self, kept: KeptCaches | None = None) -> None:
+        self._kept = kept
+        self._state_key: StateKey | None = None  # what a state of the loaded context needs
+        self._n_caches = 0
+        self._occupant: str | None = None  # the conversation whose tokens sequence 0 holds
+        self._occupant_kept = True  # whether the kept caches have the occupant's current state
         self._llm: Llama | None = None
         self._resolved: ResolvedConfig | None = None
         self._prompts: PromptBuilder | None = None
@@ -172,6 +198,10 @@ class ChatEngine:
             kv, exact = kv_from_report(allocation), False
             kv_devices = kv_by_device_from_report(kv, placed)
         prompts = PromptBuilder(llm, resolved.model)
+        self._state_key = sequence.state_key(resolved.model.path, resolved.type_k.name, resolved.type_v.name,
+                                             llm.n_ctx(), resolved.compact_window, allocation.flash_attn == "enabled")
+        self._n_caches = len(allocation.caches)
+        self._occupant, self._occupant_kept = None, True
         self._llm = llm
         self._resolved = resolved
         self._prompts = prompts
@@ -212,6 +242,8 @@ class ChatEngine:
     def unload(self) -> None:
         if self._llm is None:
             return
+        self._keep_occupant()  # a reload with the same settings, or the next start, restores it
+        self._occupant = None
         llm, self._llm = self._llm, None
         self._prompts = None
         self._report = None
@@ -261,9 +293,7 @@ class ChatEngine:
     def _reusable_prefix(self, tokens: Sequence[int]) -> int:
         """How many leading prompt tokens can stay in the cache from the previous request."""
         llm = self._llm
-        m = min(llm.n_tokens, len(tokens))
-        same = llm.input_ids[:m] == np.asarray(tokens[:m], dtype=llm.input_ids.dtype)
-        keep = m if same.all() else int(np.argmin(same))
+        keep = _common_prefix(llm.input_ids[:llm.n_tokens], tokens)
         if keep == len(tokens):
             keep -= 1  # the last prompt token is evaluated again to get fresh logits
         resolved = self._resolved
@@ -275,25 +305,69 @@ class ChatEngine:
                 return 0
         return max(keep, 0)
 
+    # -- kept caches ----------------------------------------------------------------------
+
+    @property
+    def kept(self) -> KeptCaches | None:
+        return self._kept
+
+    def _keep_occupant(self) -> None:
+        """Hand the occupant's state to the kept caches, unless they already have it."""
+        if self._kept is None or self._occupant is None or self._occupant_kept or self._llm is None:
+            return
+        taken = sequence.snapshot(self._llm)
+        if taken is not None:
+            tokens, state = taken
+            self._kept.keep(self._occupant, self._state_key, tokens, state,
+                            sequence.f16_state_bytes(state, self._n_caches))
+        self._occupant_kept = True
+
+    def _bring_in(self, conversation: str | None, tokens: Sequence[int]) -> _Restore:
+        """Make `conversation` the cache's occupant: keep the one leaving, restore its own kept cache."""
+        if conversation == self._occupant:
+            return _Restore()
+        self._keep_occupant()
+        self._occupant, self._occupant_kept = conversation, True
+        if conversation is None or self._kept is None:
+            return _Restore()
+        started = time.monotonic()
+        found = self._kept.take(conversation, self._state_key)
+        if found is None:
+            return _Restore()
+        if isinstance(found, NotRestored):
+            return _Restore(reason=found.reason)
+        llm = self._llm
+        in_context = _common_prefix(llm.input_ids[:llm.n_tokens], tokens)
+        if _common_prefix(found.tokens, tokens) <= in_context:
+            return _Restore()  # what the context holds already serves this prompt as well
+        if not sequence.restore(llm, found.tokens, found.state):
+            self._kept.refused(conversation)
+            return _Restore(reason=translate("ChatEngine", "llama.cpp did not accept its kept cache"))
+        return _Restore(found.source, time.monotonic() - started)
+
     # -- generation -----------------------------------------------------------------------
 
     def _should_abort(self, _data) -> bool:
         event = self._abort_event
         return bool(event is not None and event.is_set())
 
-    def _evaluate_prompt(self, tokens: Sequence[int], cancel: threading.Event) -> int:
+    def _evaluate_prompt(self, tokens: Sequence[int], cancel: threading.Event) -> Iterator[int]:
+        """Read the prompt's tokens the cache does not hold, a batch at a time; yields how many it holds."""
         llm = self._llm
         keep = self._reusable_prefix(tokens)
         llm.n_tokens = keep
+        self._occupant_kept = False
         self._abort_event = cancel
         llama_c.llama_set_abort_callback(llm.ctx, self._abort_callback, None)
         try:
-            with llama_log.capture() as log:
-                llm.eval(list(tokens[keep:]))
+            for start in range(keep, len(tokens), PROMPT_STEP):
+                with llama_log.capture() as log:
+                    llm.eval(list(tokens[start:start + PROMPT_STEP]))
+                if llm.n_tokens < len(tokens):
+                    yield llm.n_tokens
         except RuntimeError as exc:
             # llama.cpp drops the failed batch's cells; keep the wrapper's count in step with it.
-            pos_max = llama_c.llama_memory_seq_pos_max(llama_c.llama_get_memory(llm.ctx), 0)
-            llm.n_tokens = min(llm.n_tokens, pos_max + 1)
+            llm.n_tokens = min(llm.n_tokens, sequence.held_positions(llm))
             if cancel.is_set():
                 raise _Cancelled from None
             raise GenerationError(
@@ -303,7 +377,6 @@ class ChatEngine:
         finally:
             llama_c.llama_set_abort_callback(llm.ctx, self._no_abort, None)
             self._abort_event = None
-        return keep
 
     def stream(
         self,
@@ -311,8 +384,12 @@ class ChatEngine:
         sampling: SamplingParams,
         cancel: threading.Event,
         dropped_messages: int = 0,
+        conversation: str | None = None,
     ) -> Iterator[ReplyChunk]:
-        """Generate a reply to prompt `tokens`, one chunk per token, ending with a "done" chunk."""
+        """Generate a reply to prompt `tokens`, one chunk per token, ending with a "done" chunk.
+
+        `conversation` names whose prompt this is: its kept cache is restored first if it has one, and
+        the cache it leaves is kept for it when the reply ends."""
         llm = self._require()
         resolved = self._resolved
         n_ctx = llm.n_ctx()
@@ -325,18 +402,23 @@ class ChatEngine:
                 "Start a new conversation, shorten it, or load the model with a longer context.",
             ).format(length=len(tokens), n_ctx=n_ctx))
         seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
+        started = time.monotonic()
+        restored = self._bring_in(conversation, tokens)
         stats = ReplyStats(
             prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name,
-            dropped_messages=dropped_messages,
+            dropped_messages=dropped_messages, cache_source=restored.source, restore_seconds=restored.seconds,
+            read_again=restored.reason,
         )
-        started = time.monotonic()
-        yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage())
+        cached = self._reusable_prefix(tokens)
+        yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage(), prompt_read=cached)
         if cancel.is_set():
             yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")
             return
         try:
-            cached = self._evaluate_prompt(tokens, cancel)
+            for read in self._evaluate_prompt(tokens, cancel):
+                yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage(), prompt_read=read)
         except _Cancelled:
+            self._keep_occupant()
             yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")
             return
         prompt_done = time.monotonic()
@@ -393,5 +475,7 @@ class ChatEngine:
         finally:
             generator.close()
         tail = decoder.decode(b"", final=True)
+        # Kept before the last chunk goes: once the reader has it, the window may be closed.
+        self._keep_occupant()
         yield ReplyChunk(phase="done", text=tail, stats=stats, usage=self.usage(), finish_reason=finish)
 

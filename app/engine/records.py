@@ -53,6 +53,9 @@ class ReplyStats:
     dropped_messages: int = 0  # oldest messages left out because the conversation outgrew the context
     type_k: str = ""
     type_v: str = ""
+    cache_source: str = ""  # "ram" or "disk": the conversation's kept cache was restored from there
+    restore_seconds: float | None = None  # how long restoring it took
+    read_again: str = ""  # why a kept cache could not be used and the prompt was read again, in words
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class ReplyChunk:
     stats: ReplyStats
     usage: CacheUsage | None = None
     finish_reason: str | None = None  # "stop", "length", "context_full" or "cancelled"
+    prompt_read: int = 0  # while the prompt is read: its tokens in the cache so far, the cached ones included
 
 
 @dataclass(frozen=True)

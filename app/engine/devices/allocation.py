@@ -85,13 +85,14 @@ class CacheRows:
 
     k_rows: tuple[tuple[int, int], ...]  # (ggml type id, bytes per cell) per layer
     v_rows: tuple[tuple[int, int], ...]
+    cells: int = 0  # cells of the sequence the state holds
 
 
 class StateFormatError(ValueError):
     """The state blob does not have the layout this reader expects."""
 
 
-def parse_sequence_state(blob: bytes, n_caches: int) -> tuple[CacheRows, ...]:
+def parse_sequence_state(blob, n_caches: int) -> tuple[CacheRows, ...]:
     """Read the layer row sizes out of `llama_state_seq_get_data` for a sequence with cells in use."""
     pos = _STATE_HEADER
 
@@ -132,7 +133,7 @@ def parse_sequence_state(blob: bytes, n_caches: int) -> tuple[CacheRows, ...]:
                 ggml_type, row = take("<iQ")
             v_rows.append((ggml_type, row))
             pos += row * cells
-        caches.append(CacheRows(tuple(k_rows), tuple(v_rows)))
+        caches.append(CacheRows(tuple(k_rows), tuple(v_rows), cells))
     if pos != len(blob):
         raise StateFormatError(f"read {pos} of {len(blob)} state bytes")
     return tuple(caches)

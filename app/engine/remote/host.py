@@ -213,11 +213,13 @@ class RemoteHost:
     # -- chatting -------------------------------------------------------------------------------
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: str = "drop_oldest") -> ReplyStream:
+             overflow: str = "drop_oldest", conversation: str | None = None) -> ReplyStream:
+        # A server keeps its own cache; `conversation` names nothing to it.
         body = {"messages": [m.as_dict() for m in messages]}
         return self._stream("/v1/chat/completions", body, sampling or SamplingParams())
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> ReplyStream:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None,
+                 conversation: str | None = None) -> ReplyStream:
         return self._stream("/v1/completions", {"prompt": prompt}, sampling or SamplingParams())
 
     def cancel(self) -> None:

@@ -56,6 +56,7 @@ class FakeBackend:
     def __init__(self, chat_template: bool = True, answers_cancel: bool = True) -> None:
         self.report = SimpleNamespace(chat_template=chat_template)
         self.calls: list[tuple] = []
+        self.conversations: list[str | None] = []  # the name each reply's conversation was given
         self.replies: list[FakeReply] = []
         self.cancelled_all = 0
         self._answers_cancel = answers_cancel
@@ -64,12 +65,14 @@ class FakeBackend:
         self.replies.append(FakeReply(self._answers_cancel))
         return self.replies[-1].stream
 
-    def chat(self, messages, sampling=None, overflow=DROP_OLDEST):
+    def chat(self, messages, sampling=None, overflow=DROP_OLDEST, conversation=None):
         self.calls.append(("chat", [(m.role, m.content) for m in messages], sampling, overflow))
+        self.conversations.append(conversation)
         return self._reply()
 
-    def complete(self, prompt, sampling=None):
+    def complete(self, prompt, sampling=None, conversation=None):
         self.calls.append(("complete", prompt, sampling))
+        self.conversations.append(conversation)
         return self._reply()
 
     def cancel(self) -> None:
@@ -161,6 +164,7 @@ def test_send_streams_the_reply_and_saves_both_messages(store):
         title = store.conversation(model.conversation.id).title
         assert title == "What is the capital of Italy, and why is it the capital of Italy?"[:TITLE_LENGTH].strip()
         assert backend.calls == [("chat", [("user", stored[0].content)], SamplingParams(), "stop")]
+        assert backend.conversations == [f"conversation-{model.conversation.id}"]  # its cache is kept under it
         assert events.of("reply_reading_prompt") == [(12,)]
         assert events.of("reply_text") == [("Rome",), (".",)]
         assert events.of("reply_finished") == [(stored[1].stats, "stop", stored[1].id)]

@@ -241,7 +241,7 @@ def test_the_reports_own_rounded_figures_are_the_fallback():
 
 def test_row_sizes_are_read_per_layer_and_give_the_exact_bytes_of_the_smollm2_load():
     rows = parse_sequence_state(state([SMOLLM2_ROWS]), 1)
-    assert rows == (CacheRows(tuple(SMOLLM2_ROWS[0]), tuple(SMOLLM2_ROWS[1])),)
+    assert rows == (CacheRows(tuple(SMOLLM2_ROWS[0]), tuple(SMOLLM2_ROWS[1]), cells=1),)  # one token evaluated
     (cache,) = measure_kv(parse_allocation_report(SMOLLM2_LOG), rows).caches
     assert (cache.k_bytes, cache.v_bytes) == (3_133_440, 1_658_880)  # what that load measured
 

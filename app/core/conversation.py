@@ -17,6 +17,7 @@ from contextlib import aclosing
 from dataclasses import replace
 
 from app.core.conversation_io import PortableConversation, PortableMessage, into_store
+from app.core.prompt_progress import PromptProgress, PromptReading
 from app.core.store import DEFAULT_TITLE, Conversation, ConversationStore, StoredMessage, StoreError
 from app.engine.backend import ChatBackend, ReplyStream
 from app.engine.history_fit import DROP_OLDEST
@@ -61,8 +62,8 @@ class ConversationEvents:
     def reply_status(self, text: str) -> None:
         """What the reply under way is doing, before its first text."""
 
-    def reply_reading_prompt(self, prompt_tokens: int) -> None:
-        """The engine reads a prompt of this many tokens."""
+    def reply_reading_prompt(self, progress: PromptProgress) -> None:
+        """The engine is reading the prompt: how far it has got, and what it could take from a kept cache."""
 
     def reply_text(self, text: str) -> None:
         """More text of the reply under way."""
@@ -104,6 +105,8 @@ class _Reply:
         self.stream: ReplyStream | None = None
         self.stop_requested = False
         self.task: asyncio.Task | None = None
+        self.reading = PromptReading()
+        self.read_prompt = False  # a first chunk of the prompt's reading has come
 
     @property
     def text(self) -> str:
@@ -370,9 +373,10 @@ class ConversationModel:
 
     def _take(self, chunk: ReplyChunk, reply: _Reply) -> None:
         if chunk.phase == "prompt":
-            self.events.reply_reading_prompt(chunk.stats.prompt_tokens)
-            if chunk.stats.dropped_messages:
+            self.events.reply_reading_prompt(reply.reading.update(chunk.stats, chunk.prompt_read))
+            if chunk.stats.dropped_messages and not reply.read_prompt:
                 self.events.notice(self._dropped_notice(chunk.stats.dropped_messages))
+            reply.read_prompt = True
         elif chunk.text:
             reply.parts.append(chunk.text)
             self.events.reply_text(chunk.text)

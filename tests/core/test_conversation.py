@@ -4,11 +4,13 @@ replies the test writes chunk by chunk, so every moment (a stop mid-reply, an er
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
 from app.core.conversation import ERROR_FINISH, TITLE_LENGTH, ConversationEvents, ConversationModel
+from app.core.prompt_progress import PromptProgress
 from app.core.store import DEFAULT_TITLE, ConversationStore
 from app.engine.backend import ChatBackend, ThreadStream
 from app.engine.history_fit import DROP_OLDEST
@@ -34,8 +36,9 @@ class FakeReply:
     def cancelled(self) -> bool:
         return self.stream.cancelled.is_set()
 
-    def prompt(self, tokens: int, dropped: int = 0) -> None:
-        self.stream.put(chunk("prompt", stats=ReplyStats(prompt_tokens=tokens, dropped_messages=dropped)))
+    def prompt(self, tokens: int, dropped: int = 0, read: int = 0) -> None:
+        self.stream.put(replace(chunk("prompt", stats=ReplyStats(prompt_tokens=tokens, dropped_messages=dropped)),
+                                prompt_read=read))
 
     def text(self, text: str) -> None:
         self.tokens += 1
@@ -165,7 +168,7 @@ def test_send_streams_the_reply_and_saves_both_messages(store):
         assert title == "What is the capital of Italy, and why is it the capital of Italy?"[:TITLE_LENGTH].strip()
         assert backend.calls == [("chat", [("user", stored[0].content)], SamplingParams(), "stop")]
         assert backend.conversations == [f"conversation-{model.conversation.id}"]  # its cache is kept under it
-        assert events.of("reply_reading_prompt") == [(12,)]
+        assert events.of("reply_reading_prompt") == [(PromptProgress(12, 0, None),)]
         assert events.of("reply_text") == [("Rome",), (".",)]
         assert events.of("reply_finished") == [(stored[1].stats, "stop", stored[1].id)]
         assert events.of("replying_changed") == [(True,), (False,)]
@@ -362,16 +365,35 @@ def test_a_backend_that_refuses_at_once_is_an_error_not_a_hang(store):
     run(store, body)
 
 
-def test_dropped_messages_are_told(store):
+def test_dropped_messages_are_told_once_a_reply_however_many_steps_its_prompt_takes(store):
     async def body(model, backend, events):
         model.send("Hello")
         await settle()
         backend.last.prompt(100, dropped=1)
+        backend.last.prompt(100, dropped=1, read=50)
+        backend.last.done()
+        await model.wait_reply()
+        model.send("Again")
+        await settle()
         backend.last.prompt(100, dropped=3)
         backend.last.done()
         await model.wait_reply()
         one, three = events.of("notice")
         assert "the oldest message was left out" in one[0] and "the 3 oldest messages" in three[0]
+
+    run(store, body)
+
+
+def test_the_prompt_s_reading_is_followed_step_by_step(store):
+    async def body(model, backend, events):
+        model.send("Hello")
+        await settle()
+        for read in (0, 512, 1024):
+            backend.last.prompt(1500, read=read)
+        backend.last.done()
+        await model.wait_reply()
+        progress = [p for (p,) in events.of("reply_reading_prompt")]
+        assert [(p.total, p.read, p.percent) for p in progress] == [(1500, 0, 0), (1500, 512, 34), (1500, 1024, 68)]
 
     run(store, body)
 

@@ -46,7 +46,7 @@ class ChatSession(QObject):
     """A reply is under way after the last message."""
     sig_reply_status = Signal(str)
     """What the reply under way is doing, before its first text."""
-    sig_reply_reading_prompt = Signal(int)
+    sig_reply_reading_prompt = Signal(object)
     """The engine reads a prompt of this many tokens."""
     sig_reply_text = Signal(str)
     """More text of the reply under way."""
@@ -172,8 +172,8 @@ class _SignalRelay(ConversationEvents):
     def reply_status(self, text):
         self._session.sig_reply_status.emit(text)
 
-    def reply_reading_prompt(self, prompt_tokens):
-        self._session.sig_reply_reading_prompt.emit(prompt_tokens)
+    def reply_reading_prompt(self, progress):
+        self._session.sig_reply_reading_prompt.emit(progress)
 
     def reply_text(self, text):
         self._session.sig_reply_text.emit(text)

@@ -21,10 +21,11 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QAbstractSlider, QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from app.core.prompt_progress import PromptProgress
 from app.core.store import StoredMessage
 from app.engine.records import ReplyStats
 from app.ui import style
-from app.ui.chat.message_widget import MessageWidget
+from app.ui.chat.message_widget import MessageWidget, reading_status
 
 MIN_RENDER_INTERVAL_MS = 40
 PAGE_SIZE = 100
@@ -206,11 +207,10 @@ class ChatView(QScrollArea):
         if self._streaming is not None:
             self._streaming.set_status(text)
 
-    @Slot(int)
-    def set_reading_prompt(self, prompt_tokens: int) -> None:
+    @Slot(object)
+    def set_reading_prompt(self, progress: PromptProgress) -> None:
         if self._streaming is not None:
-            self._streaming.set_status(
-                self.tr("Reading the prompt ({tokens:,} tokens)…").format(tokens=prompt_tokens))
+            self._streaming.set_status(reading_status(progress))
 
     @Slot(str)
     def append_reply_text(self, text: str) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Q
 from PySide6.QtGui import QGuiApplication, QPalette, QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
+from app.core.prompt_progress import PromptProgress
 from app.engine.records import ReplyStats
 from app.ui import style
 from app.ui.chat.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
@@ -67,6 +68,9 @@ def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
     if stats.dropped_messages:
         parts.append(translate("MessageWidget", "{count} oldest messages left out").format(
             count=stats.dropped_messages))
+    kept = kept_cache_words(stats.cache_source, stats.restore_seconds, stats.read_again)
+    if kept:
+        parts.append(kept)
     if finish_reason == "cancelled":
         parts.append(translate("MessageWidget", "stopped"))
     elif finish_reason == "error":  # what arrived before the error is kept
@@ -76,6 +80,37 @@ def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
     elif finish_reason == "context_full":
         parts.append(translate("MessageWidget", "context full"))
     return "  ·  ".join(parts)
+
+
+def kept_cache_words(source: str, seconds: float | None, read_again: str) -> str:
+    """What became of the conversation's kept cache for this reply, in a few words ("" when nothing)."""
+    translate = QCoreApplication.translate
+    ms = round((seconds or 0.0) * 1000)
+    if source == "ram":
+        return translate("MessageWidget", "cache restored from RAM in {ms} ms").format(ms=ms)
+    if source == "disk":
+        return translate("MessageWidget", "cache restored from disk in {ms} ms").format(ms=ms)
+    if read_again:
+        return translate("MessageWidget", "read again: {reason}").format(reason=read_again)
+    return ""
+
+
+def reading_status(progress: PromptProgress) -> str:
+    """The reply's status while its prompt is read: how far, about how long left, and from what cache."""
+    translate = QCoreApplication.translate
+    left = progress.seconds_left
+    if left is None or progress.read >= progress.total:
+        line = translate("MessageWidget", "Reading the prompt: {percent} % of {total:,} tokens…")
+    elif left < 90:
+        line = translate("MessageWidget", "Reading the prompt: {percent} % of {total:,} tokens, about {seconds} s "
+                         "left…")
+    else:
+        line = translate("MessageWidget", "Reading the prompt: {percent} % of {total:,} tokens, about {minutes} min "
+                         "left…")
+    seconds = max(1, round(left)) if left is not None else 0
+    line = line.format(percent=progress.percent, total=progress.total, seconds=seconds, minutes=round(seconds / 60))
+    kept = kept_cache_words(progress.cache_source, progress.restore_seconds, progress.read_again)
+    return f"{line}  ({kept})" if kept else line
 
 
 class MarkdownView(QTextBrowser):

@@ -18,6 +18,8 @@ import re
 import struct
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.engine.memory import MIB, CacheBytes, KvBytes
 
 _KV_SIZE = re.compile(
@@ -92,6 +94,22 @@ class StateFormatError(ValueError):
     """The state blob does not have the layout this reader expects."""
 
 
+def _skip_cells(blob, pos: int, cells: int) -> int:
+    """Past the cells' metadata: (position i32, n_seq u32, n_seq x seq id i32) each. A one-sequence state is
+    12 bytes a cell, checked at once with numpy; anything else is walked cell by cell."""
+    if len(blob) >= pos + 12 * cells:
+        meta = np.frombuffer(blob, dtype="<u4", count=3 * cells, offset=pos).reshape(cells, 3)
+        if (meta[:, 1] == 1).all():
+            return pos + 12 * cells
+    for _ in range(cells):
+        try:
+            _pos, n_seq = struct.unpack_from("<iI", blob, pos)
+        except struct.error as exc:
+            raise StateFormatError(f"state ends early at byte {pos}") from exc
+        pos += 8 + 4 * n_seq
+    return pos
+
+
 def parse_sequence_state(blob, n_caches: int) -> tuple[CacheRows, ...]:
     """Read the layer row sizes out of `llama_state_seq_get_data` for a sequence with cells in use."""
     pos = _STATE_HEADER
@@ -113,9 +131,7 @@ def parse_sequence_state(blob, n_caches: int) -> tuple[CacheRows, ...]:
         (cells,) = take("<I")
         if cells == 0:
             raise StateFormatError("the cache holds no cells to read rows from")
-        for _ in range(cells):
-            _pos, n_seq = take("<iI")
-            pos += 4 * n_seq
+        pos = _skip_cells(blob, pos, cells)
         v_trans, n_layer = take("<II")
         if v_trans not in (0, 1) or n_layer > 10_000:
             raise StateFormatError("unexpected cache header")

@@ -2,7 +2,8 @@
 
     python -m tests.reliability.app_driver DATA_DIR MODE     (MODE: kill | close)
 
-Prints "SAVED n" after each completed exchange, "STREAMING" once the last reply is under way;
+Prints "SAVED n cache=SOURCE" after each completed exchange (SOURCE: where its conversation's kept cache
+was restored from, "ram" or "disk", or "none"), "STREAMING" once the last reply is under way;
 in "close" mode it then closes the window and prints "CLOSED <seconds>". A fixed seed makes the
 replies the same on every run; should the long reply still end before it is under way, the driver
 says "ENDED" and exits instead of waiting for a reply that will not come.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from app.core.store import open_store
 from app.engine.host import EngineHost
+from app.engine.kept.caches import KeptCaches
 from app.ui.application import make_qapp, run_with_loop
 from app.ui.main_window import MainWindow
 
@@ -25,7 +27,8 @@ SEED = 1
 
 
 async def drive(data: Path, mode: str) -> None:
-    window = MainWindow(EngineHost(), open_store(data / "conversations.sqlite3"), data / "settings.json")
+    host = EngineHost(KeptCaches(data / "kept-caches"))
+    window = MainWindow(host, open_store(data / "conversations.sqlite3"), data / "settings.json")
     window.show()
     await window.start()
     window.conversation_settings.max_tokens.setValue(16)
@@ -36,7 +39,9 @@ async def drive(data: Path, mode: str) -> None:
         window.composer.button.click()
         while window.session.replying or len(window.session.messages) < 2 * i:
             await asyncio.sleep(0.02)
-        print(f"SAVED {len(window.session.messages)}", flush=True)
+        stats = window.session.messages[-1].stats
+        await asyncio.to_thread(host.kept.flush)  # on disk before the next step, which may be a kill
+        print(f"SAVED {len(window.session.messages)} cache={stats.cache_source or 'none'}", flush=True)
     window.conversation_settings.max_tokens.setValue(2000)
     window.conversation_settings.flush()
     window.composer.edit.setPlainText("Write a very long story about the sea, with many chapters.")

@@ -37,7 +37,7 @@ def test_kill_9_mid_reply_loses_no_completed_message(tmp_path):
         driver.send_signal(signal.SIGKILL)
         driver.wait(timeout=30)
     assert driver.returncode == -signal.SIGKILL
-    assert lines[:3] == ["SAVED 2", "SAVED 4", "SAVED 6"]
+    assert lines[:3] == ["SAVED 2 cache=none", "SAVED 4 cache=none", "SAVED 6 cache=none"]
     # The write-ahead log is replayed when the database is opened again.
     store = open_store(tmp_path / "conversations.sqlite3")
     assert store.notice is None
@@ -72,4 +72,6 @@ def test_a_killed_app_starts_again_and_carries_on(tmp_path):
     again = start_driver(tmp_path, "close")  # the same files: the app reopens the conversation
     lines = read_until(again, "CLOSED")
     assert again.wait(timeout=30) == 0
-    assert lines[0] == "SAVED 9"  # 3 exchanges and the killed reply's question, then a new exchange
+    # 3 exchanges and the killed reply's question, then a new exchange; its cache, kept when the third
+    # exchange ended, comes back from the disk after the crash.
+    assert lines[0] == "SAVED 9 cache=disk"

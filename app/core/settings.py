@@ -20,8 +20,9 @@ from app.engine.devices.gpu_layers import GPU_LAYER_CHOICES
 from app.engine.devices.placement import SPLIT_MODES
 from app.engine.gguf.limits import LLAMA_MAX_LAYERS
 from app.engine.history_fit import DROP_OLDEST, OVERFLOW_POLICIES
+from app.engine.kept.caches import DEFAULT_DISK_BUDGET, DEFAULT_RAM_BUDGET
 from app.engine.kvtypes import cache_type_names
-from app.engine.memory import MAX_CTX
+from app.engine.memory import MAX_CTX, MIB
 from app.i18n import translate
 
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a conversation number beyond it names none
@@ -31,6 +32,7 @@ MAX_LAYERS = LLAMA_MAX_LAYERS + 1  # every layer and the output layer
 MAX_GPUS = 16  # llama.cpp's LLAMA_MAX_DEVICES
 THEMES = ("system", "light", "dark")
 LANGUAGE_SETTINGS = ("system", "en", "zh_CN")
+MAX_KEPT_MIB = 1024 * 1024  # a kept-cache budget of up to 1 TiB; 0 keeps none
 
 
 @dataclass
@@ -68,10 +70,16 @@ class Settings:
     theme: str = "system"  # "system", "light" or "dark"
     language: str = "system"  # "system", "en" or "zh_CN"
     remote_url: str = ""  # the server last connected to
+    kept_ram_mib: int = DEFAULT_RAM_BUDGET // MIB  # conversations' kept KV caches in RAM (0: none)
+    kept_disk_mib: int = DEFAULT_DISK_BUDGET // MIB  # and on disk (0: none)
     recovered_from: str | None = field(default=None, compare=False)
 
     def for_model(self, path: str) -> ModelSettings:
         return self.models.get(path) or ModelSettings()
+
+    def kept_budgets(self) -> tuple[int, int]:
+        """The kept caches' RAM and disk budgets in bytes."""
+        return self.kept_ram_mib * MIB, self.kept_disk_mib * MIB
 
     def remember_load(self, config: LoadConfig) -> None:
         self.last_model = config.model_path
@@ -137,6 +145,14 @@ def _choice(data: dict, name: str, choices: tuple[str, ...], default: str) -> st
     return value
 
 
+def _mib(data: dict, name: str, default: int) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_KEPT_MIB:
+        raise ValueError(translate("Settings", "{name} is not a number of MiB between 0 and {max:,}").format(
+            name=name, max=MAX_KEPT_MIB))
+    return value
+
+
 def _parse(data) -> Settings:
     """Every field checked for type and range: a value the app could trip over later is refused here."""
     if not isinstance(data, dict):
@@ -165,6 +181,8 @@ def _parse(data) -> Settings:
         theme=_choice(data, "theme", THEMES, "system"),
         language=_choice(data, "language", LANGUAGE_SETTINGS, "system"),
         remote_url=_text("remote_url", data.get("remote_url", "")),
+        kept_ram_mib=_mib(data, "kept_ram_mib", DEFAULT_RAM_BUDGET // MIB),
+        kept_disk_mib=_mib(data, "kept_disk_mib", DEFAULT_DISK_BUDGET // MIB),
     )
 
 

@@ -14,10 +14,11 @@ from app.core.record_fields import (
     sampling_or_defaults,
     stats_or_none,
 )
-from app.core.settings import Settings, load_settings, save_settings
+from app.core.settings import MAX_KEPT_MIB, Settings, load_settings, save_settings
 from app.core.store import IMPORT_BATCH, ConversationGoneError, ConversationStore, StoreError
 from app.engine.config import LoadConfig
 from app.engine.history_fit import OVERFLOW_POLICIES
+from app.engine.kept.caches import DEFAULT_DISK_BUDGET, DEFAULT_RAM_BUDGET
 from app.engine.records import ReplyStats, SamplingParams
 from app.engine.sampling_check import SamplingError, check_sampling
 
@@ -105,7 +106,9 @@ def test_look_language_and_server_are_remembered(tmp_path):
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", json.dumps({"models": {"/m": {"n_ctx": "x", "bad": 1}}}),
                                      json.dumps({"last_conversation": "seven"}), json.dumps({"theme": "purple"}),
-                                     json.dumps({"language": "klingon"})])
+                                     json.dumps({"language": "klingon"}), json.dumps({"kept_ram_mib": -1}),
+                                     json.dumps({"kept_disk_mib": "4096"}), json.dumps({"kept_ram_mib": True}),
+                                     json.dumps({"kept_disk_mib": 2048.5}), json.dumps({"kept_disk_mib": 10**12})])
 def test_a_broken_settings_file_is_kept_aside_and_defaults_used(tmp_path, content):
     path = tmp_path / "settings.json"
     path.write_text(content)
@@ -115,6 +118,18 @@ def test_a_broken_settings_file_is_kept_aside_and_defaults_used(tmp_path, conten
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("settings.broken-")]
     assert len(kept) == 1 and kept[0].read_text() == content
     assert not path.exists()
+
+
+def test_kept_cache_budgets_default_to_the_engines_and_zero_keeps_none(tmp_path):
+    path = tmp_path / "settings.json"
+    defaults = Settings()
+    assert defaults.kept_budgets() == (DEFAULT_RAM_BUDGET, DEFAULT_DISK_BUDGET)
+    path.write_text(json.dumps({"theme": "dark"}))  # a file from before the budgets existed
+    assert load_settings(path).kept_budgets() == (DEFAULT_RAM_BUDGET, DEFAULT_DISK_BUDGET)
+    save_settings(Settings(kept_ram_mib=0, kept_disk_mib=MAX_KEPT_MIB), path)
+    loaded = load_settings(path)
+    assert (loaded.kept_ram_mib, loaded.kept_disk_mib) == (0, MAX_KEPT_MIB) and loaded.recovered_from is None
+    assert loaded.kept_budgets() == (0, MAX_KEPT_MIB * 1024 * 1024)
 
 
 def test_an_import_is_one_transaction_with_progress_per_batch(tmp_path):
@@ -195,7 +210,7 @@ def test_reply_statistics_are_checked_field_by_field():
 def test_a_settings_file_the_app_wrote_is_read_back_unchanged(tmp_path):
     path = tmp_path / "settings.json"
     settings = Settings(last_conversation=12, window_geometry="01d9d0cb", remote_url="http://127.0.0.1:8080",
-                        overflow_policy=OVERFLOW_POLICIES[-1])
+                        overflow_policy=OVERFLOW_POLICIES[-1], kept_ram_mib=256, kept_disk_mib=0)
     settings.remember_load(LoadConfig("/m/模型 a.gguf", n_ctx=32768, type_k="q4_0", type_v="iq4_nl",
                                       flash_attn="on", compact_window=True))
     save_settings(settings, path)

@@ -26,6 +26,7 @@ FORMAT = 1
 SUFFIX = ".kvstate"
 _PREAMBLE = struct.Struct("<8sII")
 _MAX_HEADER = 1 << 20
+_KEY_TYPES = {"str": str, "int": int, "bool": bool}
 
 
 class StateFileError(ValueError):
@@ -142,8 +143,12 @@ def _read_header(f, size: int) -> StateHeader:
         key = StateKey(**{f.name: raw["key"][f.name] for f in fields(StateKey)})
         header = StateHeader(key, *(raw[name] for name in ("n_tokens", "state_bytes", "f16_bytes", "sha256",
                                                              "saved_at")))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise StateFileError(f"the header cannot be read: {exc}") from None
+    # The checksum covers tokens and state, not the header: a key field of another type would reach
+    # StateKey.mismatch (which formats n_ctx as a number) or compare equal where it should not (1 == True).
+    if not all(type(getattr(key, f.name)) is _KEY_TYPES[f.type] for f in fields(StateKey)):
+        raise StateFileError("the header's key has a field of the wrong type")
     if not all(isinstance(v, int) and v >= 0 for v in (header.n_tokens, header.state_bytes, header.f16_bytes)):
         raise StateFileError("the header's sizes are not sizes")
     if header.file_bytes != size:

@@ -11,6 +11,7 @@ wrong reply, and is said in words.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -98,6 +99,7 @@ class KeptCaches:
         self._pending: dict[str, _State] = {}  # the newest state of each conversation not yet on disk
         self._writing: str | None = None
         self._forgotten_while_writing = False
+        self._damaged: set[str] = set()  # files found damaged at start: the next take says so
         self._closed = False
         self.problem: str | None = None  # the last thing that went wrong with the disk, in words
         self._scan()
@@ -111,6 +113,7 @@ class KeptCaches:
         _check(conversation)
         kept = _State(key, np.asarray(tokens, dtype=np.int32).copy(), state, f16_bytes, time.time())
         with self._lock:
+            self._damaged.discard(conversation)
             self._ram.pop(conversation, None)
             if len(state) <= self._ram_budget:
                 self._ram[conversation] = kept
@@ -123,17 +126,30 @@ class KeptCaches:
     def take(self, conversation: str, key: StateKey) -> Restored | NotRestored | None:
         """The conversation's kept cache, if one was made the way the context now is (None: nothing kept)."""
         _check(conversation)
+        path = self._path(conversation)
         with self._lock:
             kept = self._ram.get(conversation) or self._pending.get(conversation)
             if kept is not None and kept.key == key:
-                kept.used_at = time.time()
+                kept.used_at = now = time.time()
                 if conversation in self._ram:
                     self._ram.move_to_end(conversation)
-                return Restored(kept.tokens, kept.state, "ram")
-            on_disk = self._disk.get(conversation)
+                on_disk = conversation in self._disk
+                if on_disk:  # a use from RAM is a use of its file too: the disk budget evicts by last use
+                    self._disk_used[conversation] = now
+                found = Restored(kept.tokens, kept.state, "ram")
+            else:
+                found, on_disk = None, self._disk.get(conversation)
+                damaged = kept is None and on_disk is None and conversation in self._damaged
+                self._damaged.discard(conversation)
+        if found is not None:
+            if on_disk:
+                with contextlib.suppress(OSError):
+                    os.utime(path, (now, now))
+            return found
+        if damaged:
+            return NotRestored(translate("KeptCache", "its saved file was damaged and has been removed"))
         if on_disk is None:
             return NotRestored(kept.key.mismatch(key)) if kept is not None else None
-        path = self._path(conversation)
         try:
             header, tokens, state = read_state(path)
         except FileNotFoundError:  # removed behind our back: nothing is kept after all
@@ -168,6 +184,7 @@ class KeptCaches:
     def forget(self, conversation: str) -> None:
         _check(conversation)
         with self._lock:
+            self._damaged.discard(conversation)
             self._ram.pop(conversation, None)
             self._pending.pop(conversation, None)
             if self._writing == conversation:
@@ -178,6 +195,7 @@ class KeptCaches:
         with self._lock:
             self._ram.clear()
             self._pending.clear()
+            self._damaged.clear()
             if self._writing is not None:
                 self._forgotten_while_writing = True
             conversations = list(self._disk)
@@ -265,6 +283,7 @@ class KeptCaches:
                 except (OSError, StateFileError) as exc:
                     _log.warning("removing damaged kept cache %s: %s", path, exc)
                     path.unlink(missing_ok=True)
+                    self._damaged.add(path.stem)
 
     def _trim_ram(self) -> None:
         """Called with the lock held: the least recently used states leave RAM (their files stay)."""
@@ -312,7 +331,9 @@ class KeptCaches:
                 self._write(conversation, kept)
             finally:
                 with self._lock:
-                    self._writing = None
+                    # Cleared here, not only where a finished write reads it: a "forget" that came after
+                    # that (or during a write that failed) must not remove the next conversation's file.
+                    self._writing, self._forgotten_while_writing = None, False
                     self._lock.notify_all()
             self._changed()
 

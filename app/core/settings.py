@@ -77,6 +77,13 @@ class Settings:
     def for_model(self, path: str) -> ModelSettings:
         return self.models.get(path) or ModelSettings()
 
+    def model_choices(self, starter: Path | None) -> list[str]:
+        """The models to offer: the recent ones, and the starter model if it is not among them."""
+        paths = list(self.recent_models)
+        if starter is not None and str(starter) not in paths:
+            paths.append(str(starter))
+        return paths
+
     def kept_budgets(self) -> tuple[int, int]:
         """The kept caches' RAM and disk budgets in bytes."""
         return self.kept_ram_mib * MIB, self.kept_disk_mib * MIB

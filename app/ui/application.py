@@ -15,6 +15,7 @@ from app.core.paths import APP_ID, config_dir, data_dir, resources_dir
 from app.core.settings import Settings, load_settings
 from app.core.store import open_store
 from app.engine.host import EngineHost
+from app.engine.kept.caches import KeptCaches
 from app.ui.i18n import install_language
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
@@ -54,9 +55,15 @@ def prepare_look(app: QApplication, language: str, theme: str) -> None:
     apply_theme(app, theme)
 
 
+def kept_caches_dir():
+    return data_dir() / "kept-caches"
+
+
 def create_window(settings: Settings | None = None) -> MainWindow:
+    settings = settings if settings is not None else load_settings(settings_path())
     store = open_store(data_dir() / "conversations.sqlite3")
-    return MainWindow(EngineHost(), store, settings_path(), settings)
+    kept = KeptCaches(kept_caches_dir(), *settings.kept_budgets())  # each conversation's cache, across restarts
+    return MainWindow(EngineHost(kept=kept), store, settings_path(), settings)
 
 
 async def _run(window: MainWindow, open_model: str | None) -> None:

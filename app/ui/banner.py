@@ -3,10 +3,23 @@ kept under a key so one source can replace or withdraw its own message without h
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from app.core.conversation_io import ConversationFileError
+from app.core.store import StoreError
+from app.engine.errors import EngineError
 from app.ui import style
+
+_log = logging.getLogger(__name__)
+EXPECTED_ERRORS = (EngineError, StoreError, OSError, ConversationFileError)  # they say what went wrong themselves
+
+
+def describe(error: BaseException) -> str:
+    """An error's own message, or its kind when it has none."""
+    return str(error) or type(error).__name__
 
 
 class Banner(QFrame):
@@ -34,6 +47,13 @@ class Banner(QFrame):
         self._messages.pop(key, None)
         self._messages[key] = (text, error)  # newest last
         self._render()
+
+    def show_failure(self, error: BaseException, message: str, key: str = "general", **values) -> None:
+        """Show `message` as an error, its {reason} the error's own words (other placeholders from `values`);
+        an error of a kind the app does not expect is logged with its traceback too."""
+        if not isinstance(error, EXPECTED_ERRORS):
+            _log.error("unexpected error", exc_info=error)
+        self.show_message(message.format(reason=describe(error), **values), error=True, key=key)
 
     def clear(self, key: str) -> None:
         if self._messages.pop(key, None) is not None:

@@ -11,10 +11,9 @@ from PySide6.QtCore import QByteArray, QProcess, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from app.core.conversation_io import ConversationFileError
 from app.core.paths import starter_model_path
 from app.core.settings import Settings
-from app.core.store import ConversationStore, StoreError
+from app.core.store import ConversationStore
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
@@ -26,6 +25,7 @@ from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.conversation_settings import ConversationSettings
 from app.ui.chat.conversations import Conversations
+from app.ui.kv.kept_caches import KeptCachesControl
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
 from app.ui.lab.lab_window import LabWindow
@@ -40,11 +40,6 @@ from app.ui.view_menu import restart_command
 
 _log = logging.getLogger(__name__)
 SHUTDOWN_REPLY_WAIT_SECONDS = 5.0  # a reply that does not stop by then is saved as far as it got
-
-
-def describe(error: BaseException) -> str:
-    """An error's own message, or its kind when it has none."""
-    return str(error) or type(error).__name__
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +73,7 @@ class MainWindow(QMainWindow):
                                    overflow_policy=lambda: self.settings.overflow_policy)
         self.files = ConversationFiles(store, self)
         self.remote_mode = RemoteMode(self.session, host, self.settings_keeper, self)
+        self.kept_caches = KeptCachesControl(host, store, self.settings_keeper, self.gauge, self.banner, self)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -110,9 +106,14 @@ class MainWindow(QMainWindow):
         self.conversation_control = Conversations(store, self.session, self.conversations, self.conversation_settings,
                                                   self.composer, self.settings_keeper, self)
         self.conversation_control.sig_failure.connect(
-            lambda error, message, key: self._show_failure(error, message, key=key))
+            lambda error, message, key: self.banner.show_failure(error, message, key=key))
         self.conversation_control.sig_notice.connect(
             lambda text, key: self.banner.show_message(text, error=False, key=key))
+        self.conversation_control.sig_deleted.connect(self.kept_caches.conversation_deleted)
+        self.kept_caches.sig_marks.connect(self.conversations.set_kept)
+        self.conversations.sig_forget_kept.connect(self.kept_caches.forget)
+        self.kept_caches.sig_status.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.menus.kept_caches.setEnabled(host.kept is not None)
         self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         self.kv_panel.sig_open_model.connect(self.open_model_dialog)
         self.kv_panel.sig_open_lab.connect(self.open_lab)
@@ -144,24 +145,18 @@ class MainWindow(QMainWindow):
 
     # -- start-up ---------------------------------------------------------------------------
 
-    def model_choices(self) -> list[str]:
-        starter = starter_model_path()
-        paths = list(self.settings.recent_models)
-        if starter is not None and str(starter) not in paths:
-            paths.append(str(starter))
-        return paths
-
     async def start(self, open_model: str | None = None) -> None:
         """Open the last conversation and load `open_model`, else the last model, else the starter.
 
         Nothing here stops the window from starting: a conversation that cannot be shown gives way to
         a new one, a model that cannot be planned leaves none loaded, and the banner says why."""
+        self.kept_caches.start()
         try:
             await self.open_conversation(self.settings.last_conversation or self.conversation_control.latest())
         except Exception as exc:  # not even a new conversation could be made
-            self._show_failure(exc, self.tr("No conversation could be opened ({reason})."))
+            self.banner.show_failure(exc, self.tr("No conversation could be opened ({reason})."))
         try:
-            choices = self.model_choices()
+            choices = self.settings.model_choices(starter_model_path())
             self.kv_panel.set_models(choices, self.settings.last_model or (choices[0] if choices else None))
             if open_model:
                 self.kv_panel.select_model(open_model)
@@ -171,7 +166,7 @@ class MainWindow(QMainWindow):
                 return
             await self.kv_panel.refresh_plan()
         except Exception as exc:
-            self._show_failure(exc, self.tr(
+            self.banner.show_failure(exc, self.tr(
                 "The model could not be opened ({reason}). Choose another one (File → Open model…)."), key="load")
             self.statusBar().showMessage(self.tr("No model loaded"))
             return
@@ -213,6 +208,18 @@ class MainWindow(QMainWindow):
     @Slot()
     def import_conversation(self) -> None:
         self.files.import_dialog()
+
+    @Slot()
+    def open_kept_caches(self):
+        return self.kept_caches.open_dialog()
+
+    def has_kept_cache(self) -> bool:
+        return self.session.conversation is not None and self.kept_caches.has_kept(self.session.conversation.id)
+
+    @Slot()
+    def forget_kept_cache(self) -> None:
+        if self.has_kept_cache():
+            self.kept_caches.forget(self.session.conversation.id)
 
     @Slot()
     def connect_to_server(self):
@@ -274,9 +281,9 @@ class MainWindow(QMainWindow):
         try:
             report = await self.host.load(config)
         except Exception as exc:  # an EngineError says why; anything else is named with the file
-            self._show_failure(exc, "{reason}" if isinstance(exc, EngineError) else
-                               self.tr("{name} could not be loaded ({reason})."),
-                               key="load", name=Path(config.model_path).name)
+            self.banner.show_failure(exc, "{reason}" if isinstance(exc, EngineError) else
+                                     self.tr("{name} could not be loaded ({reason})."),
+                                     key="load", name=Path(config.model_path).name)
             current = self.host.report
             self.kv_panel.set_loaded(current.config if current else None)
             self.gauge.set_report(current)
@@ -286,7 +293,7 @@ class MainWindow(QMainWindow):
         finally:
             self.kv_panel.set_busy(False)
         self.settings.remember_load(config)
-        self.save_settings()
+        self.settings_keeper.save()
         self.kv_panel.set_loaded(config)
         self.gauge.set_report(report)
         self.gauge.set_usage(await self.host.usage())
@@ -316,7 +323,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_remote_connected(self, report) -> None:
         self.side.show_remote()
-        self.menus.lab.setEnabled(False)  # the lab measures this computer's model
+        self.menus.set_remote(True)
+        self.kept_caches.set_remote(True)
         if self.lab is not None:
             self.lab.close()
         self.banner.clear("load")
@@ -326,7 +334,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_remote_disconnected(self) -> None:
         self.side.show_local()
-        self.menus.lab.setEnabled(True)
+        self.menus.set_remote(False)
+        self.kept_caches.set_remote(False)
         self.statusBar().clearMessage()
 
     async def disconnect_server(self) -> None:
@@ -363,9 +372,6 @@ class MainWindow(QMainWindow):
 
     # -- conversations ----------------------------------------------------------------------
 
-    def refresh_conversations(self) -> None:
-        self.conversation_control.refresh()
-
     async def open_conversation(self, conversation_id: int | None) -> None:
         await self.conversation_control.open(conversation_id)
 
@@ -387,17 +393,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_error(self, error: BaseException) -> None:
-        self._show_failure(error, "{reason}")
-
-    def _show_failure(self, error: BaseException, message: str, key: str = "general", **values) -> None:
-        """Show `message` in the banner, its {reason} the error's own words (other placeholders from
-        `values`); an error of a kind the app does not expect is logged with its traceback too."""
-        if not isinstance(error, (EngineError, StoreError, OSError, ConversationFileError)):
-            _log.error("unexpected error", exc_info=error)
-        self.banner.show_message(message.format(reason=describe(error), **values), error=True, key=key)
-
-    def save_settings(self) -> None:
-        self.settings_keeper.save()
+        self.banner.show_failure(error, "{reason}")
 
     @Slot()
     def restart(self) -> None:
@@ -423,7 +419,7 @@ class MainWindow(QMainWindow):
             "the gauge's timer": self.gauge.stop,
             "the window geometry": lambda: setattr(self.settings, "window_geometry",
                                                    bytes(self.saveGeometry().toHex()).decode()),
-            "the settings": self.save_settings,
+            "the settings": self.settings_keeper.save,
             "the reply": lambda: self.session.stop_and_wait(timeout=SHUTDOWN_REPLY_WAIT_SECONDS),
             "the server": self.remote_mode.disconnect,
             "the lab": lambda: self.lab and self.lab.close(),

@@ -37,15 +37,22 @@ class Menus(QObject):
         self._add(menu, self.tr("Ne&xt conversation"), "Ctrl+PgDown", lambda: w.step_conversation(1))
         self._add(menu, self.tr("&Previous conversation"), "Ctrl+PgUp", lambda: w.step_conversation(-1))
         self._add(menu, self.tr("Re&name conversation"), "F2", w.rename_conversation)
+        self.forget_kept = self._add(menu, self.tr("For&get this conversation's kept cache"), "", w.forget_kept_cache)
+        menu.aboutToShow.connect(lambda: self.forget_kept.setEnabled(w.has_kept_cache()))
 
         self.view = ViewMenu(w.settings_keeper, bar.addMenu(self.tr("&View")), w)
 
         menu = bar.addMenu(self.tr("&Tools"))
         self.lab = self._add(menu, self.tr("KV &lab…"), "Ctrl+L", w.open_lab)
+        self.kept_caches = self._add(menu, self.tr("&Kept caches…"), "", w.open_kept_caches)
         self.connect = self._add(menu, self.tr("&Connect to a server…"), "Ctrl+Shift+K", w.connect_to_server)
 
         menu = bar.addMenu(self.tr("&Help"))
         self._add(menu, self.tr("&Keyboard shortcuts"), "F1", w.show_shortcuts)
+
+    def set_remote(self, active: bool) -> None:
+        """While the chat talks to a server, the lab (it measures this computer's model) is set aside."""
+        self.lab.setEnabled(not active)
 
     def _add(self, menu, text: str, shortcut: str, handler) -> QAction:
         action = QAction(text, self.window)

@@ -1,9 +1,12 @@
-"""The sidebar of conversations: new, rename, delete, and search by title."""
+"""The sidebar of conversations: new, rename, delete, search by title, and beside each conversation
+whose KV cache is kept, the cache's size (in a muted type at the right; its tooltip says more)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QRect, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
@@ -11,6 +14,9 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -18,8 +24,53 @@ from PySide6.QtWidgets import (
 
 from app.core.conversation import shown_title
 from app.core.store import Conversation
+from app.ui import style
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+KEPT_ROLE = Qt.ItemDataRole.UserRole + 1  # the kept cache's size, as shown ("" when none is kept)
+_MARK_GAP = 8  # pixels between a title and its cache's size
+
+
+class _KeptSizeDelegate(QStyledItemDelegate):
+    """Draws a conversation as usual, its title elided short of the kept cache's size at the right."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        size = index.data(KEPT_ROLE)
+        if not size:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        qstyle = widget.style() if widget is not None else QApplication.style()
+        title = opt.text
+        margin = qstyle.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1  # as Qt draws text
+        text_rect = qstyle.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget).adjusted(
+            margin, 0, -margin, 0)
+        opt.text = ""
+        qstyle.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)  # background, selection
+        small = QFont(opt.font)
+        small.setPointSizeF(max(6.0, opt.font.pointSizeF() * 0.85))
+        painter.save()
+        painter.setFont(small)
+        size_width = painter.fontMetrics().horizontalAdvance(size)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        enabled = bool(opt.state & QStyle.StateFlag.State_Enabled)
+        group = QPalette.ColorGroup.Normal if enabled else QPalette.ColorGroup.Disabled
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        text_color = opt.palette.color(group, role)
+        mark_color = QColor(text_color) if selected else QColor(style.FAINT_COLOR)
+        if selected:
+            mark_color.setAlphaF(0.8)
+        painter.setPen(mark_color)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, size)
+        painter.setFont(opt.font)
+        title_rect = QRect(text_rect)
+        title_rect.setRight(text_rect.right() - size_width - _MARK_GAP)
+        painter.setPen(text_color)
+        elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width())
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
+        painter.restore()
 
 
 class ConversationList(QWidget):
@@ -33,6 +84,8 @@ class ConversationList(QWidget):
     """The user confirmed deleting conversation id."""
     sig_search = Signal(str)
     """The search text changed."""
+    sig_forget_kept = Signal(int)
+    """The user asked to forget conversation id's kept cache (its context menu)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -46,6 +99,7 @@ class ConversationList(QWidget):
         self.list = QListWidget()
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setItemDelegate(_KeptSizeDelegate(self.list))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._on_context_menu)
         self.list.currentItemChanged.connect(self._on_current_changed)
@@ -67,7 +121,9 @@ class ConversationList(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._filling = False
+        self._kept: dict[int, tuple[str, str]] = {}  # conversation id -> its kept cache's size and description
         self.confirm_delete = True  # tests switch the dialog off
+        self.context_menu: QMenu | None = None  # the one open now
 
     def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
         self._filling = True
@@ -77,7 +133,7 @@ class ConversationList(QWidget):
             item = QListWidgetItem(title)
             item.setData(ID_ROLE, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(title)
+            self._mark(item)
             self.list.addItem(item)
             if c.id == current:
                 self.list.setCurrentItem(item)
@@ -85,6 +141,24 @@ class ConversationList(QWidget):
         has = self.list.count() > 0
         self.rename_button.setEnabled(has)
         self.delete_button.setEnabled(has)
+
+    def set_kept(self, marks: dict[int, tuple[str, str]]) -> None:
+        """Beside each conversation in `marks` (id -> size, description) its kept cache; the others show none."""
+        self._kept = dict(marks)
+        self._filling = True  # new item data is not a rename
+        for row in range(self.list.count()):
+            self._mark(self.list.item(row))
+        self._filling = False
+
+    def kept_size(self, row: int) -> str:
+        """What the list shows of row's kept cache ("" when it has none)."""
+        return self.list.item(row).data(KEPT_ROLE) or ""
+
+    def _mark(self, item: QListWidgetItem) -> None:
+        size, description = self._kept.get(item.data(ID_ROLE), ("", ""))
+        title = item.text()
+        item.setData(KEPT_ROLE, size)
+        item.setToolTip(f"{title}\n{description}" if description else title)
 
     def rename_current(self) -> None:
         """Start editing the selected conversation's title in place."""
@@ -143,8 +217,16 @@ class ConversationList(QWidget):
         if item is None:
             return
         self.list.setCurrentItem(item)
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()  # the one shown before (it is closed by now)
         menu = QMenu(self)
         menu.addAction(self.tr("Rename"), self._on_rename_clicked)
         menu.addAction(self.tr("Delete"), self._on_delete_clicked)
+        conversation_id = item.data(ID_ROLE)
+        if conversation_id in self._kept:
+            menu.addSeparator()
+            menu.addAction(self.tr("Forget kept cache ({size})").format(size=self._kept[conversation_id][0]),
+                           lambda: self.sig_forget_kept.emit(conversation_id))
+        self.context_menu = menu
         menu.popup(self.list.viewport().mapToGlobal(pos))
 

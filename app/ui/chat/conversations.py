@@ -22,6 +22,8 @@ class Conversations(QObject):
     """An error to show: the exception, the message ({reason} is the error's own words), the banner key."""
     sig_notice = Signal(str, str)
     """Something the user should know that is not an error, and its banner key."""
+    sig_deleted = Signal(int)
+    """Conversation id was deleted from the store (what was kept for it should go too)."""
 
     def __init__(self, store: ConversationStore, session: ChatSession, sidebar: ConversationList,
                  settings_form: ConversationSettings, composer: Composer, settings: SettingsKeeper, parent=None):
@@ -93,6 +95,7 @@ class Conversations(QObject):
         if self._open_id() == conversation_id:
             await self._session.stop_and_wait()
         self._store.delete(conversation_id)
+        self.sig_deleted.emit(conversation_id)
         if self._open_id() == conversation_id:
             await self.open(self.latest())
         else:

@@ -1,15 +1,16 @@
 """The live memory gauge: the KV cache llama.cpp allocated (K and V) against f16/f16, the
-context cells in use, what sits in VRAM and what in RAM, and the process's memory. Every KV
-figure is the engine's measurement."""
+context cells in use, what sits in VRAM and what in RAM, the process's memory, and one line on
+the conversations' kept caches. Every KV figure is the engine's measurement."""
 
 from __future__ import annotations
 
 import psutil
-from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
 from app.engine.devices.registry import device_memory
+from app.engine.kept.caches import KeptCache
 from app.engine.memory import MIB
 from app.engine.records import CacheUsage, LoadReport
 from app.ui import style
@@ -57,6 +58,9 @@ class GaugeBar(QWidget):
 
 
 class MemoryGauge(QFrame):
+    sig_open_kept_caches = Signal()
+    """The user asked to see the kept caches (the link on their line)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("memory_gauge")
@@ -82,6 +86,13 @@ class MemoryGauge(QFrame):
         self.devices_label.setObjectName("devices")
         self.devices_label.setWordWrap(True)
         self.devices_label.setStyleSheet("font-size: 11px;")
+        self.kept_label = QLabel()  # the conversations' kept caches, with a link to their dialog
+        self.kept_label.setObjectName("kept")
+        self.kept_label.setWordWrap(True)
+        self.kept_label.setStyleSheet("font-size: 11px;")
+        self.kept_label.setTextFormat(Qt.TextFormat.RichText)
+        self.kept_label.linkActivated.connect(lambda _link: self.sig_open_kept_caches.emit())
+        self.kept_label.hide()
         self._device_free: dict[str, tuple[int, int] | None] = {}
         self._ticks = 0
         for label in (self.kv_label, self.f16_label, self.context_label, self.window_label):
@@ -112,6 +123,7 @@ class MemoryGauge(QFrame):
         grid.addWidget(self.window_label, row + 1, 1)
         grid.addWidget(self.devices_label, row + 2, 0, 1, 2)
         grid.addWidget(self.process_label, row + 3, 0, 1, 2)
+        grid.addWidget(self.kept_label, row + 4, 0, 1, 2)
         grid.setColumnStretch(1, 1)
 
         self._timer = QTimer(self)
@@ -138,6 +150,28 @@ class MemoryGauge(QFrame):
         if usage is not None and usage != self._usage:
             self._usage = usage
             self._render_context()
+
+    def set_kept(self, caches: tuple[KeptCache, ...] | None, budgets: tuple[int, int] = (0, 0)) -> None:
+        """The kept caches' line: how many, on disk, in RAM, at f16 (None: this window keeps none)."""
+        self.kept_label.setVisible(caches is not None)
+        if caches is None:
+            return
+        link = f"<a href=\"kept\">{self.tr('Manage…')}</a>"
+        if caches:
+            count = self.tr("1 conversation") if len(caches) == 1 else self.tr("{count} conversations").format(
+                count=len(caches))
+            sizes = self.tr("{disk} on disk · {ram} in RAM · {f16} at f16").format(
+                disk=mib(sum(c.disk_bytes for c in caches)), ram=mib(sum(c.ram_bytes for c in caches)),
+                f16=mib(sum(c.f16_bytes for c in caches)))
+            text = self.tr("<b>Kept caches</b>: {count} · {link}<br>{sizes}").format(count=count, link=link,
+                                                                                     sizes=sizes)
+        else:
+            text = self.tr("<b>Kept caches</b>: none yet · {link}").format(link=link)
+        self.kept_label.setText(text)
+        self.kept_label.setToolTip(self.tr(
+            "When a reply ends, the conversation's KV cache is kept so that coming back to it does not read its "
+            "prompt again.\nBudgets: {ram} in RAM, {disk} on disk.").format(ram=mib(budgets[0]),
+                                                                             disk=mib(budgets[1])))
 
     def _render(self) -> None:
         r = self._report

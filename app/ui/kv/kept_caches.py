@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QDateTime, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -109,7 +109,7 @@ class KeptCachesControl(QObject):
         self._host.watch_kept(self.refresh)
         kept.set_budgets(*self._settings.values.kept_budgets())
         stored = self._stored()
-        if stored is not None:
+        if stored is not None and not self._store.in_memory:  # in memory: the conversations on disk are unseen
             for cache in kept.listing():
                 if cache.conversation not in stored:
                     kept.forget(cache.conversation)
@@ -357,7 +357,7 @@ class KeptCachesDialog(QDialog):
                 _Cell(mib(c.ram_bytes) if c.ram_bytes else "—", c.ram_bytes, True),
                 _Cell(mib(c.disk_bytes) if c.disk_bytes else "—", c.disk_bytes, True),
                 _Cell(mib(c.f16_bytes), c.f16_bytes, True),
-                _Cell(self.locale().toString(used, self.locale().FormatType.ShortFormat) if c.used_at else "—",
+                _Cell(self.locale().toString(used, QLocale.FormatType.ShortFormat) if c.used_at else "—",
                       c.used_at),
             ]
             cells[0].setData(NAME_ROLE, c.conversation)

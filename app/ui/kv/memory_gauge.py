@@ -156,7 +156,7 @@ class MemoryGauge(QFrame):
         self.kept_label.setVisible(caches is not None)
         if caches is None:
             return
-        link = f"<a href=\"kept\">{self.tr('Manage…')}</a>"
+        link = '<a href="kept">{}</a>'.format(self.tr("Manage…"))
         if caches:
             count = self.tr("1 conversation") if len(caches) == 1 else self.tr("{count} conversations").format(
                 count=len(caches))

@@ -38,13 +38,13 @@ def key(type_k: str = "q8_0", type_v: str = "q8_0") -> StateKey:
 class KeptWindow:
     """A window over a real store, settings file and kept-cache folder, started without a model."""
 
-    def __init__(self, tmp_path, loop, folder=None, settings: Settings | None = None):
+    def __init__(self, tmp_path, loop, folder=None, settings: Settings | None = None, store_path=None):
         self.loop = loop
         self.folder = folder or tmp_path / "kept"
         self.settings_path = tmp_path / "settings.json"
         if settings is not None:
             save_settings(settings, self.settings_path)
-        self.store = ConversationStore(tmp_path / "c.sqlite3")
+        self.store = ConversationStore(store_path or tmp_path / "c.sqlite3")
         self.kept = KeptCaches(self.folder)
         self.window = MainWindow(EngineHost(kept=self.kept), self.store, self.settings_path)
         self.window.conversations.confirm_delete = False
@@ -243,7 +243,7 @@ def test_deleting_a_conversation_forgets_its_kept_cache(kept_window):
     assert [c.conversation for c in k.kept.listing()] == [kept_cache_name(keep)]
 
 
-def test_caches_of_conversations_no_longer_stored_are_forgotten_at_start(tmp_path, loop):
+def test_caches_of_conversations_no_longer_stored_are_forgotten_at_start_unless_the_store_is_in_memory(tmp_path, loop):
     folder = tmp_path / "kept"
     store = ConversationStore(tmp_path / "c.sqlite3")
     stored = store.create_conversation("Stored").id
@@ -253,6 +253,13 @@ def test_caches_of_conversations_no_longer_stored_are_forgotten_at_start(tmp_pat
     earlier.close()
     store.close()
     k = KeptWindow(tmp_path, loop, folder=folder)
+    try:
+        assert k.files() == {kept_cache_name(stored)}
+    finally:
+        k.close()
+    # A store that could only be opened in memory (the file is unusable) does not see the conversations
+    # on disk: their caches stay for the next start.
+    k = KeptWindow(tmp_path, loop, folder=folder, store_path=":memory:")
     try:
         assert k.files() == {kept_cache_name(stored)}
     finally:

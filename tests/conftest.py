@@ -32,6 +32,7 @@ SLOW_PATHS = (
     "engine/test_host.py",  # the engine thread, on a model
     "engine/test_boundary.py",  # import-linter and a fresh interpreter
     "engine/devices/test_dry_run.py",  # beside a real load
+    "engine/kept/test_kept_engine.py",  # kept caches restored into real contexts
     "cli/test_cli.py",  # `kvchat ...` as a child process
     "test_translations.py",  # pyside6-lupdate and lrelease over the code (not the mnemonic checks, below)
     "reliability/test_engine_faults.py",

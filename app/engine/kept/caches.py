@@ -103,6 +103,7 @@ class KeptCaches:
         self._closed = False
         self.problem: str | None = None  # the last thing that went wrong with the disk, in words
         self._scan()
+        self._trim_disk(keep=None)  # a budget lowered since the last run holds from the start
         self._writer = threading.Thread(target=self._write_loop, name="kvchat-kept-writer", daemon=True)
         self._writer.start()
 

@@ -175,6 +175,19 @@ def test_a_lower_disk_budget_removes_files_at_once(opened, clock):
     assert kept.take("a", KEY) is None
 
 
+def test_a_disk_budget_lower_than_what_is_on_disk_holds_from_the_start(opened, tmp_path):
+    folder = tmp_path / "kept"
+    for seed, name in enumerate("abc"):
+        path = write_file(folder, name, seed)
+        os.utime(path, (1_000_000 + seed, 1_000_000 + seed))  # a used first, c last
+    kept = opened(disk=2 * STATE + STATE // 2)
+    assert files(folder) == ["b.kvstate", "c.kvstate"]
+    assert kept.take("a", KEY) is None
+    kept.close()
+    opened(disk=0)
+    assert files(folder) == []  # a budget of 0 keeps nothing on disk
+
+
 def test_the_listing_gives_the_real_file_sizes_and_ram_sizes(opened, clock):
     kept = opened(ram=STATE + 5_000)
     keep(kept, "a", 0, replace(KEY, type_k="q8_0", type_v="q4_0"), n_state=7_000)

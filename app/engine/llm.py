@@ -404,12 +404,17 @@ class ChatEngine:
         seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
         started = time.monotonic()
         restored = self._bring_in(conversation, tokens)
+        cached = self._reusable_prefix(tokens)
+        if restored.source and cached == 0:
+            # A sliding-window state holds only the window's last positions: a change older than them
+            # (an edit, a regenerate) cannot continue from it, and the whole prompt is read.
+            restored = _Restore(reason=translate("ChatEngine", "the change is older than the window the kept cache "
+                                                 "holds"))
         stats = ReplyStats(
             prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name,
             dropped_messages=dropped_messages, cache_source=restored.source, restore_seconds=restored.seconds,
             read_again=restored.reason,
         )
-        cached = self._reusable_prefix(tokens)
         yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage(), prompt_read=cached)
         if cancel.is_set():
             yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")

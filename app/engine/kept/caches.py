@@ -151,6 +151,9 @@ class KeptCaches:
             return NotRestored(translate("KeptCache", "its saved file was damaged and has been removed"))
         if on_disk is None:
             return NotRestored(kept.key.mismatch(key)) if kept is not None else None
+        reason = on_disk.key.mismatch(key)
+        if reason is not None:  # known from the header read at start or at writing: the state is not read
+            return NotRestored(reason)
         try:
             header, tokens, state = read_state(path)
         except FileNotFoundError:  # removed behind our back: nothing is kept after all
@@ -330,6 +333,8 @@ class KeptCaches:
                 self._writing = conversation
             try:
                 self._write(conversation, kept)
+            except Exception:  # not the disk's fault (that is an OSError, handled inside): the writer lives on
+                _log.exception("kept cache %s not written", conversation)
             finally:
                 with self._lock:
                     # Cleared here, not only where a finished write reads it: a "forget" that came after

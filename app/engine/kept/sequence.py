@@ -32,7 +32,7 @@ def state_key(model_path: str, type_k: str, type_v: str, n_ctx: int, compact_win
     path = Path(model_path).resolve()
     info = os.stat(path)
     return StateKey(str(path), info.st_size, info.st_mtime_ns, llama_cpp.__version__, type_k, type_v, n_ctx,
-                    compact_window, flash_attn)
+                    compact_window, flash_attn, os.environ.get("LLAMA_ATTN_ROT_DISABLE", ""))
 
 
 def _pointer(state: np.ndarray):

@@ -46,6 +46,9 @@ class StateKey:
     n_ctx: int
     compact_window: bool
     flash_attn: bool
+    # llama.cpp rotates K and V of a quantized cache unless LLAMA_ATTN_ROT_DISABLE is set: a state made
+    # one way holds values the other way cannot read. Its value as the environment had it, "" if unset.
+    rotation_disabled: str = ""
 
     def mismatch(self, now: StateKey) -> str | None:
         """Why a state made with `self` cannot be restored into a context made with `now`, in words."""
@@ -68,6 +71,9 @@ class StateKey:
         if self.flash_attn != now.flash_attn:
             return (translate("KeptCache", "flash attention was on, now off") if self.flash_attn
                     else translate("KeptCache", "flash attention was off, now on"))
+        if self.rotation_disabled != now.rotation_disabled:
+            return translate("KeptCache", "LLAMA_ATTN_ROT_DISABLE was \"{then}\", now \"{now}\"").format(
+                then=self.rotation_disabled, now=now.rotation_disabled)
         return None
 
 

@@ -348,7 +348,8 @@ def test_gemma_switch_and_back_and_an_edit_behind_the_window(gemma_model, tmp_pa
         assert np.array_equal(restored.logits, in_place.logits)
     if edited is not None:
         # a's cache was restored (it shares the first tokens), but the window no longer holds what the
-        # edit needs: the prompt is read from the start, and the reply knows the new name.
-        assert edited.stats.cache_source == "ram"
+        # edit needs: the prompt is read from the start, the stats say why, and the reply knows the new name.
+        assert edited.stats.cache_source == ""
+        assert edited.stats.read_again == "the change is older than the window the kept cache holds"
         assert edited.stats.cached_tokens == 0 and edited.first_read == 0
         assert edited.text.startswith(" Quillon")

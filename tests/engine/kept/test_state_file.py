@@ -275,6 +275,7 @@ def test_the_same_key_has_no_mismatch():
     (dict(n_ctx=2048), "the context was 4,096 tokens, now 2,048"),
     (dict(compact_window=True), "the compact window was off, now on"),
     (dict(flash_attn=False), "flash attention was on, now off"),
+    (dict(rotation_disabled="1"), 'LLAMA_ATTN_ROT_DISABLE was "", now "1"'),
 ])
 def test_each_field_has_its_reason(change, reason):
     assert KEY.mismatch(replace(KEY, **change)) == reason
@@ -291,7 +292,7 @@ def test_the_reasons_read_both_ways():
 def test_every_field_of_the_key_is_compared():
     """A field added to StateKey without a reason would let a state into a context it does not fit."""
     other = {"model_path": "/x", "model_size": 1, "model_mtime_ns": 1, "llama_version": "9", "type_k": "f32",
-             "type_v": "f32", "n_ctx": 1, "compact_window": True, "flash_attn": False}
+             "type_v": "f32", "n_ctx": 1, "compact_window": True, "flash_attn": False, "rotation_disabled": "1"}
     assert {f.name for f in fields(StateKey)} == set(other)
     for name, value in other.items():
         assert KEY.mismatch(replace(KEY, **{name: value})), name

@@ -88,7 +88,9 @@ def window(windows):
     return windows.new()
 
 
-async def until(predicate, timeout: float = 60.0, what: str = "condition"):
+async def until(predicate, timeout: float = 300.0, what: str = "condition"):
+    """Wait for `predicate`; the timeout guards against a hang only (a reply on a busy 2-core machine can
+    take minutes), never against slowness."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     shot = commands.add_parser("screenshot", help="open the window on a fresh profile, chat once, save a PNG")
     shot.add_argument("out", help="where to write the PNG")
     shot.add_argument("--model", help="a .gguf file (default: the starter model)")
-    shot.add_argument("--message", help="a message to send first")
+    shot.add_argument("--message", action="append",
+                      help="a message to send first; given again, each goes to a conversation of its own")
     shot.add_argument("--compact-window", action="store_true")
     shot.add_argument("--type-k", default="f16", choices=cache_type_names())
     shot.add_argument("--type-v", default="f16", choices=cache_type_names())

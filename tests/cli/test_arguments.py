@@ -90,3 +90,9 @@ def test_plan_of_a_file_that_is_not_a_model(tmp_path, capsys):
     bad.write_bytes(b"not a model at all")
     assert main(["plan", str(bad)]) == 2
     assert "not a GGUF model" in capsys.readouterr().out
+
+
+def test_screenshot_messages_can_be_given_several_times():
+    args = build_parser().parse_args(["screenshot", "out.png", "--message", "one", "--message", "two"])
+    assert args.message == ["one", "two"]
+    assert build_parser().parse_args(["screenshot", "out.png"]).message is None

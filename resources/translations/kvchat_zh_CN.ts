@@ -66,6 +66,10 @@
         <translation>尚未加载模型。请先加载一个模型。</translation>
     </message>
     <message>
+        <source>llama.cpp did not accept its kept cache</source>
+        <translation>llama.cpp 不接受它保留的缓存</translation>
+    </message>
+    <message>
         <source>llama.cpp failed while reading the prompt: {error}</source>
         <translation>llama.cpp 在读取提示词时出错：{error}</translation>
     </message>
@@ -76,6 +80,10 @@
     <message>
         <source>The conversation is {length:,} tokens long, but the context holds {n_ctx:,}. Start a new conversation, shorten it, or load the model with a longer context.</source>
         <translation>此对话长 {length:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请新建对话、缩短此对话，或以更长的上下文加载模型。</translation>
+    </message>
+    <message>
+        <source>the change is older than the window the kept cache holds</source>
+        <translation>改动早于保留的缓存所存的窗口</translation>
     </message>
     <message>
         <source>llama.cpp failed while generating: {error}</source>
@@ -145,10 +153,6 @@
     <message>
         <source>Reading the prompt…</source>
         <translation>正在读取提示词…</translation>
-    </message>
-    <message>
-        <source>Reading the prompt ({tokens:,} tokens)…</source>
-        <translation>正在读取提示词（{tokens:,} 个 token）…</translation>
     </message>
 </context>
 <context>
@@ -383,6 +387,10 @@
     <message>
         <source>Delete “{title}” and all its messages?</source>
         <translation>要删除“{title}”及其全部消息吗？</translation>
+    </message>
+    <message>
+        <source>Forget kept cache ({size})</source>
+        <translation>丢弃保留的缓存（{size}）</translation>
     </message>
 </context>
 <context>
@@ -685,6 +693,179 @@ The previous model was loaded again.</source>
     <message>
         <source>The last message alone needs {needed:,} tokens with room for the reply, but the context holds {n_ctx:,}. Shorten it, or load the model with a longer context.</source>
         <translation>仅最后一条消息（加上为回复预留的空间）就需要 {needed:,} 个 token，但上下文只能容纳 {n_ctx:,} 个。请缩短这条消息，或以更长的上下文加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>KeptCache</name>
+    <message>
+        <source>its saved file was damaged and has been removed</source>
+        <translation>它保存的文件已损坏，已删除</translation>
+    </message>
+    <message>
+        <source>The kept-cache folder {folder} cannot be used: {error}</source>
+        <translation>无法使用保留缓存的文件夹 {folder}：{error}</translation>
+    </message>
+    <message>
+        <source>A conversation&apos;s cache could not be saved to {folder}: {error}. It will be read again after a restart.</source>
+        <translation>无法把对话的缓存保存到 {folder}：{error}。重启后将重新读取。</translation>
+    </message>
+    <message>
+        <source>it was made with another model file</source>
+        <translation>它是用另一个模型文件生成的</translation>
+    </message>
+    <message>
+        <source>the model file has changed since</source>
+        <translation>模型文件此后已改变</translation>
+    </message>
+    <message>
+        <source>it was made by llama.cpp {then}, this is {now}</source>
+        <translation>它由 llama.cpp {then} 生成，当前为 {now}</translation>
+    </message>
+    <message>
+        <source>the cache was {then}, now {now}</source>
+        <translation>缓存原为 {then}，现为 {now}</translation>
+    </message>
+    <message>
+        <source>the context was {then:,} tokens, now {now:,}</source>
+        <translation>上下文原为 {then:,} 个 token，现为 {now:,}</translation>
+    </message>
+    <message>
+        <source>the compact window was on, now off</source>
+        <translation>紧凑窗口原为开启，现已关闭</translation>
+    </message>
+    <message>
+        <source>the compact window was off, now on</source>
+        <translation>紧凑窗口原为关闭，现已开启</translation>
+    </message>
+    <message>
+        <source>flash attention was on, now off</source>
+        <translation>Flash Attention 原为开启，现已关闭</translation>
+    </message>
+    <message>
+        <source>flash attention was off, now on</source>
+        <translation>Flash Attention 原为关闭，现已开启</translation>
+    </message>
+    <message>
+        <source>LLAMA_ATTN_ROT_DISABLE was &quot;{then}&quot;, now &quot;{now}&quot;</source>
+        <translation>LLAMA_ATTN_ROT_DISABLE 原为 &quot;{then}&quot;，现为 &quot;{now}&quot;</translation>
+    </message>
+</context>
+<context>
+    <name>KeptCachesControl</name>
+    <message>
+        <source>(a conversation no longer stored)</source>
+        <translation>（已不再保存的对话）</translation>
+    </message>
+    <message>
+        <source>{size} on disk</source>
+        <translation>磁盘上 {size}</translation>
+    </message>
+    <message>
+        <source>not on disk yet</source>
+        <translation>尚未写入磁盘</translation>
+    </message>
+    <message>
+        <source>{size} in RAM</source>
+        <translation>内存中 {size}</translation>
+    </message>
+    <message>
+        <source>not in RAM</source>
+        <translation>不在内存中</translation>
+    </message>
+    <message>
+        <source>Cache kept: {tokens:,} tokens, {types}; {disk}, {ram}; {f16} at f16</source>
+        <translation>已保留缓存：{tokens:,} 个 token，{types}；{disk}，{ram}；f16 时为 {f16}</translation>
+    </message>
+    <message>
+        <source>One kept cache forgotten ({size} on disk freed).</source>
+        <translation>已丢弃 1 个保留的缓存（释放磁盘 {size}）。</translation>
+    </message>
+    <message>
+        <source>{count} kept caches forgotten ({size} on disk freed).</source>
+        <translation>已丢弃 {count} 个保留的缓存（释放磁盘 {size}）。</translation>
+    </message>
+</context>
+<context>
+    <name>KeptCachesDialog</name>
+    <message>
+        <source>Kept caches</source>
+        <translation>保留的缓存</translation>
+    </message>
+    <message>
+        <source>When a reply ends, the conversation&apos;s KV cache is kept, in its own K and V types, so that coming back to the conversation, even after a restart, does not read its prompt again. The most recently used caches stay in RAM and on disk within the budgets below.</source>
+        <translation>每次回复结束时，对话的 KV 缓存会按其自身的 K 和 V 类型保留下来，这样回到该对话时（即使在重启之后）无需重新读取提示词。最近使用的缓存在下列预算内保留在内存和磁盘上。</translation>
+    </message>
+    <message>
+        <source>Conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>K / V</source>
+        <translation>K / V</translation>
+    </message>
+    <message>
+        <source>In RAM</source>
+        <translation>在内存中</translation>
+    </message>
+    <message>
+        <source>On disk</source>
+        <translation>磁盘上</translation>
+    </message>
+    <message>
+        <source>At f16</source>
+        <translation>f16 时</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>上次使用</translation>
+    </message>
+    <message>
+        <source>No conversation&apos;s cache is kept yet.</source>
+        <translation>尚未保留任何对话的缓存。</translation>
+    </message>
+    <message>
+        <source>Forget selected</source>
+        <translation>丢弃所选</translation>
+    </message>
+    <message>
+        <source>Forget all</source>
+        <translation>全部丢弃</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Budgets</source>
+        <translation>预算</translation>
+    </message>
+    <message>
+        <source>0 keeps none. A lower budget lets go of the least recently used caches at once; a forgotten cache only means its prompt is read again.</source>
+        <translation>0 表示不保留。降低预算会立即释放最久未使用的缓存；丢弃缓存只意味着下次需要重新读取提示词。</translation>
+    </message>
+    <message>
+        <source>Kept in {folder}</source>
+        <translation>保存在 {folder}</translation>
+    </message>
+    <message>
+        <source> MiB</source>
+        <translation> MiB</translation>
+    </message>
+    <message>
+        <source>keep none</source>
+        <translation>不保留</translation>
+    </message>
+    <message>
+        <source>Together: {disk} on disk · {ram} in RAM · {f16} at f16</source>
+        <translation>合计：磁盘上 {disk} · 内存中 {ram} · f16 时为 {f16}</translation>
+    </message>
+    <message>
+        <source>The chat is talking to a server: these caches are for the model on this computer and are not used until you go back to it.</source>
+        <translation>聊天正连接着服务器：这些缓存属于本机上的模型，在你切换回本机之前不会使用。</translation>
     </message>
 </context>
 <context>
@@ -1318,6 +1499,36 @@ The previous model was loaded again.</source>
         <translation>窗口</translation>
     </message>
     <message>
+        <source>Manage…</source>
+        <translation>管理…</translation>
+    </message>
+    <message>
+        <source>1 conversation</source>
+        <translation>1 个对话</translation>
+    </message>
+    <message>
+        <source>{count} conversations</source>
+        <translation>{count} 个对话</translation>
+    </message>
+    <message>
+        <source>{disk} on disk · {ram} in RAM · {f16} at f16</source>
+        <translation>磁盘上 {disk} · 内存中 {ram} · f16 时为 {f16}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Kept caches&lt;/b&gt;: {count} · {link}&lt;br&gt;{sizes}</source>
+        <translation>&lt;b&gt;保留的缓存&lt;/b&gt;：{count} · {link}&lt;br&gt;{sizes}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Kept caches&lt;/b&gt;: none yet · {link}</source>
+        <translation>&lt;b&gt;保留的缓存&lt;/b&gt;：暂无 · {link}</translation>
+    </message>
+    <message>
+        <source>When a reply ends, the conversation&apos;s KV cache is kept so that coming back to it does not read its prompt again.
+Budgets: {ram} in RAM, {disk} on disk.</source>
+        <translation>每次回复结束时，对话的 KV 缓存会保留下来，回到该对话时无需重新读取提示词。
+预算：内存 {ram}，磁盘 {disk}。</translation>
+    </message>
+    <message>
         <source>no model loaded</source>
         <translation>未加载模型</translation>
     </message>
@@ -1471,6 +1682,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>重命名对话(&amp;N)</translation>
     </message>
     <message>
+        <source>For&amp;get this conversation&apos;s kept cache</source>
+        <translation>丢弃此对话保留的缓存(&amp;G)</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -1481,6 +1696,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>KV &amp;lab…</source>
         <translation>KV 实验室(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Kept caches…</source>
+        <translation>保留的缓存(&amp;K)…</translation>
     </message>
     <message>
         <source>&amp;Connect to a server…</source>
@@ -1548,6 +1767,30 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>context full</source>
         <translation>上下文已满</translation>
+    </message>
+    <message>
+        <source>cache restored from RAM in {ms} ms</source>
+        <translation>缓存已从内存恢复，用时 {ms} ms</translation>
+    </message>
+    <message>
+        <source>cache restored from disk in {ms} ms</source>
+        <translation>缓存已从磁盘恢复，用时 {ms} ms</translation>
+    </message>
+    <message>
+        <source>read again: {reason}</source>
+        <translation>已重新读取：{reason}</translation>
+    </message>
+    <message>
+        <source>Reading the prompt: {percent} % of {total:,} tokens…</source>
+        <translation>正在读取提示词：{total:,} 个 token的 {percent} %…</translation>
+    </message>
+    <message>
+        <source>Reading the prompt: {percent} % of {total:,} tokens, about {seconds} s left…</source>
+        <translation>正在读取提示词：{total:,} 个 token的 {percent} %，约剩 {seconds} 秒…</translation>
+    </message>
+    <message>
+        <source>Reading the prompt: {percent} % of {total:,} tokens, about {minutes} min left…</source>
+        <translation>正在读取提示词：{total:,} 个 token的 {percent} %，约剩 {minutes} 分钟…</translation>
     </message>
     <message>
         <source>Copy</source>
@@ -2142,6 +2385,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>{name} 必须是大于等于 0 的有限数，而不是 {value}</translation>
     </message>
     <message>
+        <source>{name} must be one of {choices}, not {value}</source>
+        <translation>{name} 必须是 {choices} 之一，而不是 {value}</translation>
+    </message>
+    <message>
         <source>it must be an object, not {value}</source>
         <translation>它必须是对象，而不是 {value}</translation>
     </message>
@@ -2406,6 +2653,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>main_gpu is not between 0 and {max}</source>
         <translation>main_gpu 不在 0 到 {max} 之间</translation>
+    </message>
+    <message>
+        <source>{name} is not a number of MiB between 0 and {max:,}</source>
+        <translation>{name} 不是 0 到 {max:,} 之间的 MiB 数</translation>
     </message>
     <message>
         <source>&apos;{name}&apos; should be a list, not {value}</source>

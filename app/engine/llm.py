@@ -297,9 +297,11 @@ class ChatEngine:
         if keep == len(tokens):
             keep -= 1  # the last prompt token is evaluated again to get fresh logits
         resolved = self._resolved
-        if keep > 0 and resolved.compact_window:
-            # A compact window cache has already dropped old positions. Reusing a prefix whose
-            # end needs them (an edit or regenerate far back) would silently attend to nothing.
+        if keep > 0 and resolved.model.has_sliding_window:
+            # A compact window cache has already dropped old positions, and so has any window cache
+            # restored from a kept state (llama.cpp saves only the cells still inside the window, even
+            # with the full-size window). Reusing a prefix whose end needs them (an edit or regenerate
+            # far back) would silently attend to nothing.
             pos_min = llama_c.llama_memory_seq_pos_min(llama_c.llama_get_memory(llm.ctx), 0)
             if pos_min > 0 and keep < pos_min + resolved.model.sliding_window:
                 return 0

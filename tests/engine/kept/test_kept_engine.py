@@ -307,8 +307,8 @@ NAME_ONLY = SamplingParams(temperature=0.0, seed=7, max_tokens=4)  # the name; p
 def test_gemma_switch_and_back_and_an_edit_behind_the_window(gemma_model, tmp_path, compact, sentences):
     """Past the 512-token window (compact: past the 1,024 cells its window cache holds, so the oldest
     positions are really gone from those layers), switching away and back recalls what the first sentence
-    said, as the same context without the switch and a fresh read do. Compact: an edit of that sentence,
-    restored into, is read again from the start rather than continued on top of dropped positions."""
+    said, as the same context without the switch and a fresh read do. An edit of that sentence, restored
+    into, is read again from the start rather than continued on top of dropped positions."""
     driver = Driver(tmp_path / "kept")
     try:
         driver.load(q8(gemma_model, compact_window=compact))
@@ -321,10 +321,10 @@ def test_gemma_switch_and_back_and_an_edit_behind_the_window(gemma_model, tmp_pa
         driver.reply(driver.text_tokens("A short note."), "b")
         restored = driver.reply(later, "a", NAME_ONLY)
 
-        edited = None
-        if compact:
-            driver.reply(driver.text_tokens("A short note."), "b")
-            edited = driver.reply(driver.text_tokens(dragon_story("Quillon", sentences) + ASK_NAME), "a", NAME_ONLY)
+        # An edit of the first sentence, after a switch: with either window, the restored window layers
+        # hold only their last 512 positions (llama.cpp saves no cell outside the window).
+        driver.reply(driver.text_tokens("A short note."), "b")
+        edited = driver.reply(driver.text_tokens(dragon_story("Quillon", sentences) + ASK_NAME), "a", NAME_ONLY)
 
         driver.load(q8(gemma_model, compact_window=compact))
         fresh = driver.reply(later, None, NAME_ONLY)
@@ -346,10 +346,9 @@ def test_gemma_switch_and_back_and_an_edit_behind_the_window(gemma_model, tmp_pa
         # window's state holds only the window layers' last 512 positions, where the context held 1,024
         # cells of them, so its sums differ in their last bits, as a fresh read's do.)
         assert np.array_equal(restored.logits, in_place.logits)
-    if edited is not None:
-        # a's cache was restored (it shares the first tokens), but the window no longer holds what the
-        # edit needs: the prompt is read from the start, the stats say why, and the reply knows the new name.
-        assert edited.stats.cache_source == ""
-        assert edited.stats.read_again == "the change is older than the window the kept cache holds"
-        assert edited.stats.cached_tokens == 0 and edited.first_read == 0
-        assert edited.text.startswith(" Quillon")
+    # a's cache was restored (it shares the first tokens), but the window no longer holds what the
+    # edit needs: the prompt is read from the start, the stats say why, and the reply knows the new name.
+    assert edited.stats.cache_source == ""
+    assert edited.stats.read_again == "the change is older than the window the kept cache holds"
+    assert edited.stats.cached_tokens == 0 and edited.first_read == 0
+    assert edited.text.startswith(" Quillon")

@@ -86,13 +86,19 @@ def test_dropping_a_gguf_file_opens_it(window, loop, gemma_model):
 def test_a_long_prompt_shows_the_reading_state(window, loop, qtbot):
     window.conversation_settings.max_tokens.setValue(4)
     window.conversation_settings.flush()
+    steps = []
+    window.session.sig_reply_reading_prompt.connect(steps.append)
     send(loop, qtbot, window, "Summarize: " + "the river flows past the old mill and the hills. " * 150, wait=False)
     loop.run_until_complete(until(lambda: window.chat_view.streaming is not None, what="the reply to begin"))
     status = window.chat_view.streaming.status_label
-    loop.run_until_complete(until(lambda: "Reading the prompt (" in status.text(), what="the reading state"))
-    assert status.isVisibleTo(window)
+    loop.run_until_complete(until(lambda: "Reading the prompt: " in status.text(), what="the reading state"))
+    assert status.isVisibleTo(window) and "% of" in status.text()
     loop.run_until_complete(until(lambda: not window.session.replying, timeout=300, what="the reply"))
     assert not window.chat_view.messages[-1].status_label.isVisibleTo(window)
+    # ~1,500 tokens are read 512 at a time, and each step says how far it got.
+    reads = [step.read for step in steps]
+    assert len(reads) >= 3 and reads == sorted(reads) and reads[-1] >= 1024
+    assert {step.total for step in steps} == {steps[0].total} and steps[0].total > reads[-1]
 
 
 def test_without_a_gpu_the_gpu_settings_say_so_and_nothing_is_offloaded(window, loop):

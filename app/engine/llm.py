@@ -21,7 +21,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import llama_cpp.llama_cpp as llama_c
-import numpy as np
 from llama_cpp import Llama
 
 from app.engine import llama_log
@@ -44,8 +43,8 @@ from app.engine.devices.dry_run import offload_params
 from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
 from app.engine.kept import sequence
-from app.engine.kept.caches import KeptCaches, NotRestored
-from app.engine.kept.state_file import StateKey
+from app.engine.kept.caches import KeptCaches
+from app.engine.kept.occupant import Occupant, Restore, common_prefix
 from app.engine.memory import MIB, N_UBATCH, window_cells
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
@@ -69,12 +68,6 @@ def _describe(error: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def _common_prefix(held, tokens: Sequence[int]) -> int:
-    m = min(len(held), len(tokens))
-    same = np.asarray(held[:m]) == np.asarray(tokens[:m], dtype=np.asarray(held).dtype)
-    return m if same.all() else int(np.argmin(same))
-
-
 def _release_freed_memory() -> None:
     """Hand memory freed by a closed model back to the OS, so RSS shows what is really held."""
     if sys.platform.startswith("linux"):
@@ -91,22 +84,9 @@ class LoadedModel:
     prompts: PromptBuilder
 
 
-@dataclass(frozen=True)
-class _Restore:
-    """What bringing a conversation's kept cache into the context did, for the reply's stats."""
-
-    source: str = ""  # "ram" or "disk" when it was restored
-    seconds: float | None = None
-    reason: str = ""  # why a kept cache was not used
-
-
 class ChatEngine:
     def __init__(self, kept: KeptCaches | None = None) -> None:
-        self._kept = kept
-        self._state_key: StateKey | None = None  # what a state of the loaded context needs
-        self._n_caches = 0
-        self._occupant: str | None = None  # the conversation whose tokens sequence 0 holds
-        self._occupant_kept = True  # whether the kept caches have the occupant's current state
+        self._occupant = Occupant(kept)  # whose tokens the context holds; the kept caches of the others
         self._llm: Llama | None = None
         self._resolved: ResolvedConfig | None = None
         self._prompts: PromptBuilder | None = None
@@ -198,10 +178,9 @@ class ChatEngine:
             kv, exact = kv_from_report(allocation), False
             kv_devices = kv_by_device_from_report(kv, placed)
         prompts = PromptBuilder(llm, resolved.model)
-        self._state_key = sequence.state_key(resolved.model.path, resolved.type_k.name, resolved.type_v.name,
-                                             llm.n_ctx(), resolved.compact_window, allocation.flash_attn == "enabled")
-        self._n_caches = len(allocation.caches)
-        self._occupant, self._occupant_kept = None, True
+        self._occupant.loaded(sequence.state_key(resolved.model.path, resolved.type_k.name, resolved.type_v.name,
+                                                 llm.n_ctx(), resolved.compact_window,
+                                                 allocation.flash_attn == "enabled"), len(allocation.caches))
         self._llm = llm
         self._resolved = resolved
         self._prompts = prompts
@@ -242,8 +221,7 @@ class ChatEngine:
     def unload(self) -> None:
         if self._llm is None:
             return
-        self._keep_occupant()  # a reload with the same settings, or the next start, restores it
-        self._occupant = None
+        self._occupant.leave(self._llm)  # a reload with the same settings, or the next start, restores it
         llm, self._llm = self._llm, None
         self._prompts = None
         self._report = None
@@ -293,7 +271,7 @@ class ChatEngine:
     def _reusable_prefix(self, tokens: Sequence[int]) -> int:
         """How many leading prompt tokens can stay in the cache from the previous request."""
         llm = self._llm
-        keep = _common_prefix(llm.input_ids[:llm.n_tokens], tokens)
+        keep = common_prefix(llm.input_ids[:llm.n_tokens], tokens)
         if keep == len(tokens):
             keep -= 1  # the last prompt token is evaluated again to get fresh logits
         resolved = self._resolved
@@ -311,41 +289,7 @@ class ChatEngine:
 
     @property
     def kept(self) -> KeptCaches | None:
-        return self._kept
-
-    def _keep_occupant(self) -> None:
-        """Hand the occupant's state to the kept caches, unless they already have it."""
-        if self._kept is None or self._occupant is None or self._occupant_kept or self._llm is None:
-            return
-        taken = sequence.snapshot(self._llm)
-        if taken is not None:
-            tokens, state = taken
-            self._kept.keep(self._occupant, self._state_key, tokens, state,
-                            sequence.f16_state_bytes(state, self._n_caches))
-        self._occupant_kept = True
-
-    def _bring_in(self, conversation: str | None, tokens: Sequence[int]) -> _Restore:
-        """Make `conversation` the cache's occupant: keep the one leaving, restore its own kept cache."""
-        if conversation == self._occupant:
-            return _Restore()
-        self._keep_occupant()
-        self._occupant, self._occupant_kept = conversation, True
-        if conversation is None or self._kept is None:
-            return _Restore()
-        started = time.monotonic()
-        found = self._kept.take(conversation, self._state_key)
-        if found is None:
-            return _Restore()
-        if isinstance(found, NotRestored):
-            return _Restore(reason=found.reason)
-        llm = self._llm
-        in_context = _common_prefix(llm.input_ids[:llm.n_tokens], tokens)
-        if _common_prefix(found.tokens, tokens) <= in_context:
-            return _Restore()  # what the context holds already serves this prompt as well
-        if not sequence.restore(llm, found.tokens, found.state):
-            self._kept.refused(conversation)
-            return _Restore(reason=translate("ChatEngine", "llama.cpp did not accept its kept cache"))
-        return _Restore(found.source, time.monotonic() - started)
+        return self._occupant.kept
 
     # -- generation -----------------------------------------------------------------------
 
@@ -358,7 +302,7 @@ class ChatEngine:
         llm = self._llm
         keep = self._reusable_prefix(tokens)
         llm.n_tokens = keep
-        self._occupant_kept = False
+        self._occupant.changed()
         self._abort_event = cancel
         llama_c.llama_set_abort_callback(llm.ctx, self._abort_callback, None)
         try:
@@ -405,12 +349,12 @@ class ChatEngine:
             ).format(length=len(tokens), n_ctx=n_ctx))
         seed = sampling.seed if sampling.seed is not None else random.randrange(2**31)
         started = time.monotonic()
-        restored = self._bring_in(conversation, tokens)
+        restored = self._occupant.bring_in(llm, conversation, tokens)
         cached = self._reusable_prefix(tokens)
         if restored.source and cached == 0:
             # A sliding-window state holds only the window's last positions: a change older than them
             # (an edit, a regenerate) cannot continue from it, and the whole prompt is read.
-            restored = _Restore(reason=translate("ChatEngine", "the change is older than the window the kept cache "
+            restored = Restore(reason=translate("ChatEngine", "the change is older than the window the kept cache "
                                                  "holds"))
         stats = ReplyStats(
             prompt_tokens=len(tokens), seed=seed, type_k=resolved.type_k.name, type_v=resolved.type_v.name,
@@ -425,7 +369,7 @@ class ChatEngine:
             for read in self._evaluate_prompt(tokens, cancel):
                 yield ReplyChunk(phase="prompt", text="", stats=stats, usage=self.usage(), prompt_read=read)
         except _Cancelled:
-            self._keep_occupant()
+            self._occupant.keep(self._llm)
             yield ReplyChunk(phase="done", text="", stats=stats, usage=self.usage(), finish_reason="cancelled")
             return
         prompt_done = time.monotonic()
@@ -483,6 +427,6 @@ class ChatEngine:
             generator.close()
         tail = decoder.decode(b"", final=True)
         # Kept before the last chunk goes: once the reader has it, the window may be closed.
-        self._keep_occupant()
+        self._occupant.keep(self._llm)
         yield ReplyChunk(phase="done", text=tail, stats=stats, usage=self.usage(), finish_reason=finish)
 

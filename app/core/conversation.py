@@ -5,7 +5,8 @@ A stopped reply is saved as far as it got; a reply an error ended is saved too, 
 the user has seen is never dropped: if the conversation's row has gone from the database (another KV
 Chat deleted it), the next write saves the conversation again as a new one first and says so.
 
-The window follows the model through `ConversationEvents`: the model tells, the window shows.
+The window follows the model through `ConversationEvents` (conversation_events.py): the model tells,
+the window shows.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import replace
 
+from app.core.conversation_events import ConversationEvents
 from app.core.conversation_io import PortableConversation, PortableMessage, into_store
-from app.core.prompt_progress import PromptProgress, PromptReading
+from app.core.prompt_progress import PromptReading
 from app.core.store import DEFAULT_TITLE, Conversation, ConversationStore, StoredMessage, StoreError
 from app.engine.backend import ChatBackend, ReplyStream
 from app.engine.history_fit import DROP_OLDEST
-from app.engine.records import CacheUsage, ChatMessage, ReplyChunk, ReplyStats, SamplingParams
+from app.engine.records import ChatMessage, ReplyChunk, SamplingParams
 from app.i18n import translate
 
 TITLE_LENGTH = 48  # characters of the first message that become an untitled conversation's title
@@ -39,61 +41,6 @@ def kept_cache_name(conversation_id: int) -> str:
 
 def shown_title(title: str) -> str:
     return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN] + "…"
-
-
-class ConversationEvents:
-    """What the model tells whoever shows it. Every method does nothing here; a window overrides those it needs."""
-
-    def opened(self, messages: list[StoredMessage]) -> None:
-        """A conversation was opened: show these messages from the start."""
-
-    def message_added(self, message: StoredMessage) -> None:
-        """A message was sent and saved."""
-
-    def message_removed_from(self, index: int) -> None:
-        """Message `index` and every later one are gone (an edit, a regenerate, an empty reply)."""
-
-    def renumbered(self, new_ids: dict[int, int]) -> None:
-        """The messages were saved again under new store ids (old id -> new id)."""
-
-    def reply_started(self) -> None:
-        """A reply is under way; it comes after the last message."""
-
-    def reply_status(self, text: str) -> None:
-        """What the reply under way is doing, before its first text."""
-
-    def reply_reading_prompt(self, progress: PromptProgress) -> None:
-        """The engine is reading the prompt: how far it has got, and what it could take from a kept cache."""
-
-    def reply_text(self, text: str) -> None:
-        """More text of the reply under way."""
-
-    def reply_finished(self, stats: ReplyStats | None, finish_reason: str | None, message_id: int | None) -> None:
-        """The reply ended; `message_id` is its store id (None when it was not saved)."""
-
-    def replying_changed(self, replying: bool) -> None:
-        """A reply started (True) or ended (False)."""
-
-    def usage(self, usage: CacheUsage) -> None:
-        """How full the KV cache is, after a streamed token."""
-
-    def error(self, error: BaseException) -> None:
-        """Something went wrong that the user should see."""
-
-    def notice(self, text: str) -> None:
-        """Something the user should know that is not an error."""
-
-    def titles_changed(self) -> None:
-        """A conversation was created or renamed; a list of them should refresh."""
-
-    def saved_again(self, text: str) -> None:
-        """The conversation had vanished from the store and was saved again as a new one (the notice)."""
-
-    def editing_changed(self, text: str | None) -> None:
-        """The next send replaces an earlier message with this text (None: it does not)."""
-
-    def text_returned(self, text: str) -> None:
-        """This text could not be sent: give it back to the user, nothing typed is lost."""
 
 
 class _Reply:

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.core.conversation import ERROR_FINISH, TITLE_LENGTH, ConversationEvents, ConversationModel
+from app.core.conversation import ERROR_FINISH, TITLE_LENGTH, ConversationModel
+from app.core.conversation_events import ConversationEvents
 from app.core.prompt_progress import PromptProgress
 from app.core.store import DEFAULT_TITLE, ConversationStore
 from app.engine.backend import ChatBackend, ThreadStream

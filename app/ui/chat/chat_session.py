@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.core.conversation import ConversationEvents, ConversationModel
+from app.core.conversation import ConversationModel
+from app.core.conversation_events import ConversationEvents
 from app.core.store import Conversation, ConversationStore, StoredMessage
 from app.engine.backend import ChatBackend
 from app.engine.history_fit import DROP_OLDEST

@@ -1,6 +1,10 @@
 """The open conversation, without a window: its messages, the reply being written, sending, stop,
 regenerate, edit-and-resend, and saving every message to the store as it completes.
 
+Regenerate keeps the reply it replaces: the new one becomes the reply's next version, and the user
+can flip back (`show_version`). The version shown is the one the conversation goes on from. An
+edit-and-resend replaces the message and everything after it, versions included.
+
 A stopped reply is saved as far as it got; a reply an error ended is saved too, marked "error". What
 the user has seen is never dropped: if the conversation's row has gone from the database (another KV
 Chat deleted it), the next write saves the conversation again as a new one first and says so.
@@ -20,7 +24,14 @@ from dataclasses import replace
 from app.core.conversation_events import ConversationEvents
 from app.core.conversation_io import PortableConversation, PortableMessage, into_store
 from app.core.prompt_progress import PromptReading
-from app.core.store import DEFAULT_TITLE, Conversation, ConversationStore, StoredMessage, StoreError
+from app.core.store import (
+    DEFAULT_TITLE,
+    Conversation,
+    ConversationGoneError,
+    ConversationStore,
+    StoredMessage,
+    StoreError,
+)
 from app.engine.backend import ChatBackend, ReplyStream
 from app.engine.history_fit import DROP_OLDEST
 from app.engine.records import ChatMessage, ReplyChunk, SamplingParams
@@ -46,8 +57,9 @@ def shown_title(title: str) -> str:
 class _Reply:
     """A reply under way: its stream, and its text as it arrives (the text that is saved)."""
 
-    def __init__(self, conversation_id: int) -> None:
+    def __init__(self, conversation_id: int, replacing: StoredMessage | None = None) -> None:
         self.conversation_id = conversation_id
+        self.replacing = replacing  # the reply a regenerate writes again: this one becomes its next version
         self.parts: list[str] = []  # joined once, at the end: += on a long reply is quadratic
         self.stream: ReplyStream | None = None
         self.stop_requested = False
@@ -219,15 +231,29 @@ class ConversationModel:
         return True
 
     def regenerate(self) -> None:
-        """Replace the last reply with a new one."""
+        """Write the last reply again. The one it replaces stays stored: the new one becomes its next version."""
         if self.replying or not self.messages or self.messages[-1].role != "assistant":
             return
+        earlier = self.messages.pop()
+        self.events.message_removed_from(len(self.messages))
+        self._start_reply(replacing=earlier)
+
+    def show_version(self, message_id: int, version: int) -> None:
+        """Show another version of a reply (0 is the first written); it is the one the conversation goes on from."""
+        index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
+        if self.replying or index is None or not 0 <= version < self.messages[index].versions:
+            return
+        if version == self.messages[index].version:
+            return
         try:
-            self._truncate(len(self.messages) - 1)
-        except Exception as exc:  # shown; the reply stays as it was
+            shown = self.store.show_version(message_id, version)
+            if shown is None:  # its row went: the conversation was deleted elsewhere
+                raise ConversationGoneError()
+        except Exception as exc:  # shown; the version shown stays as it was
             self.events.error(exc)
             return
-        self._start_reply()
+        self.messages[index] = shown
+        self.events.message_changed(index, shown)
 
     def stop(self) -> None:
         """Stop the reply under way (it is saved as far as it got)."""
@@ -276,8 +302,8 @@ class ConversationModel:
 
     # -- the reply --------------------------------------------------------------------------
 
-    def _start_reply(self) -> None:
-        reply = _Reply(self.conversation.id)
+    def _start_reply(self, replacing: StoredMessage | None = None) -> None:
+        reply = _Reply(self.conversation.id, replacing)
         self._reply = reply
         reply.task = self._start_task(self._stream_reply(reply, self.history(), self.conversation.sampling))
         self.events.replying_changed(True)
@@ -349,13 +375,28 @@ class ConversationModel:
         text = reply.text
         stored = None
         conversation_id = self._saved_again_as.get(reply.conversation_id, reply.conversation_id)
-        if text.strip() and self.conversation is not None and self.conversation.id == conversation_id:
+        here = self.conversation is not None and self.conversation.id == conversation_id
+        if text.strip() and here:
             try:
-                stored = self._add_message("assistant", text, stats, finish)
+                stored = self._save_reply(reply, text, stats, finish)
                 self.messages.append(stored)
             except Exception as exc:  # the reply stays on screen; the user is told it was not saved
                 self.events.error(exc)
         self.events.reply_finished(stats, finish, stored.id if stored else None)
+        if stored is not None and stored.versions > 1:
+            self.events.message_changed(len(self.messages) - 1, stored)
         if not text.strip():
             self.events.message_removed_from(len(self.messages))  # the empty reply goes
+            if reply.replacing is not None and here:  # nothing new was written: the reply it replaced is back
+                self.messages.append(reply.replacing)
+                self.events.message_added(reply.replacing)
         self.events.replying_changed(False)
+
+    def _save_reply(self, reply: _Reply, text: str, stats, finish: str | None) -> StoredMessage:
+        """A regenerate's text as the next version of the reply it replaces; any other reply as a new message."""
+        if reply.replacing is not None:
+            try:
+                return self.store.add_version(reply.replacing.id, text, stats, finish)
+            except ConversationGoneError:
+                pass  # saved again meanwhile, without that reply: this one is a message of its own
+        return self._add_message("assistant", text, stats, finish)

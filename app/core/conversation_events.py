@@ -14,10 +14,13 @@ class ConversationEvents:
         """A conversation was opened: show these messages from the start."""
 
     def message_added(self, message: StoredMessage) -> None:
-        """A message was sent and saved."""
+        """A message was sent and saved (or a reply came back: a regenerate that wrote nothing)."""
 
     def message_removed_from(self, index: int) -> None:
         """Message `index` and every later one are gone (an edit, a regenerate, an empty reply)."""
+
+    def message_changed(self, index: int, message: StoredMessage) -> None:
+        """Message `index` is now `message`: another of its versions is shown, or a regenerate added one."""
 
     def renumbered(self, new_ids: dict[int, int]) -> None:
         """The messages were saved again under new store ids (old id -> new id)."""

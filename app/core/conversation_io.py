@@ -1,5 +1,9 @@
 """Conversations to and from files: JSON (everything, for import) and Markdown (to read and share).
 
+A reply written more than once (Regenerate) goes to Markdown as the version shown; JSON carries every
+version too, beside the shown one's "content", so a file without them, or a reader that ignores them,
+still has the conversation as it was shown.
+
 A file is checked as a whole before anything is written: its size, every field's type and range,
 text SQLite can store. A bad file is refused with a ConversationFileError that says which message
 and which field; nothing a file holds reaches the caller as a traceback.
@@ -25,7 +29,7 @@ from app.core.record_fields import (
     short_repr,
     text_problem,
 )
-from app.core.store import ConversationGoneError
+from app.core.store import ConversationGoneError, ReplyVersion
 from app.engine.records import ReplyStats, SamplingParams
 from app.i18n import translate
 
@@ -56,6 +60,8 @@ class PortableMessage:
     content: str
     stats: ReplyStats | None = None
     finish_reason: str | None = None
+    version: int = 0  # which of `versions` is shown (its text is `content`)
+    versions: tuple[ReplyVersion, ...] = ()  # every version of a reply written more than once, else none
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,18 @@ def to_json(conversation: PortableConversation) -> str:
         "title": conversation.title,
         "system_prompt": conversation.system_prompt,
         "sampling": asdict(conversation.sampling),
-        "messages": [
-            {"role": m.role, "content": m.content, "finish_reason": m.finish_reason,
-             "stats": asdict(m.stats) if m.stats else None}
-            for m in conversation.messages
-        ],
+        "messages": [_message_json(m) for m in conversation.messages],
     }, ensure_ascii=False, indent=2)
+
+
+def _message_json(m: PortableMessage) -> dict:
+    data = {"role": m.role, "content": m.content, "finish_reason": m.finish_reason,
+            "stats": asdict(m.stats) if m.stats else None}
+    if len(m.versions) > 1:
+        data["version"] = m.version
+        data["versions"] = [{"content": v.content, "finish_reason": v.finish_reason,
+                             "stats": asdict(v.stats) if v.stats else None} for v in m.versions]
+    return data
 
 
 def _escaped_body(text: str) -> list[str]:
@@ -174,6 +186,17 @@ def _message_from_json(number: int, data) -> PortableMessage:
     if data["role"] not in ROLES:
         raise refuse(translate("ConversationFile", "role must be user, assistant or system, not {value}").format(
             value=short_repr(data["role"])))
+    content, finish, stats = _reply_fields(data, refuse, lambda problem: translate(
+        "ConversationFile", "message {number}, stats: {problem}").format(number=number, problem=problem))
+    version, versions = _versions_from_json(data, refuse)
+    if versions and versions[version].content != content:
+        raise refuse(translate("ConversationFile", "version {version}, the one shown, is not its content").format(
+            version=version))
+    return PortableMessage(data["role"], content, stats, finish, version, versions)
+
+
+def _reply_fields(data: dict, refuse, stats_refusal) -> tuple[str, str | None, ReplyStats | None]:
+    """The content, finish reason and statistics of a message or of one version of it, checked."""
     problem = text_problem("content", data["content"], MAX_TEXT_CHARS)
     finish = data.get("finish_reason")
     if problem is None and finish is not None:
@@ -184,9 +207,42 @@ def _message_from_json(number: int, data) -> PortableMessage:
     try:
         stats = None if stats is None or stats == {} else read_stats(stats)
     except RecordFieldError as exc:
-        raise ConversationFileError(translate("ConversationFile", "message {number}, stats: {problem}").format(
-            number=number, problem=exc)) from None
-    return PortableMessage(data["role"], data["content"], stats, finish)
+        raise ConversationFileError(stats_refusal(exc)) from None
+    return data["content"], finish, stats
+
+
+def _versions_from_json(data: dict, refuse) -> tuple[int, tuple[ReplyVersion, ...]]:
+    """A reply's versions and which one is shown; (0, ()) when the message has none (an older file)."""
+    versions = data.get("versions")
+    if versions is None:
+        return 0, ()
+    if not isinstance(versions, list):
+        raise refuse(translate("ConversationFile", "versions must be a list, not {value}").format(
+            value=short_repr(versions)))
+    if data["role"] != "assistant" and versions:
+        raise refuse(translate("ConversationFile", "only a reply of the assistant has versions"))
+    read = [_version_from_json(position, version, refuse) for position, version in enumerate(versions)]
+    if len(read) < 2:  # one version is the message itself
+        return 0, ()
+    shown = data.get("version", 0)
+    if isinstance(shown, bool) or not isinstance(shown, int) or not 0 <= shown < len(read):
+        raise refuse(translate("ConversationFile", "version must be a whole number from 0 to {high}, not {value}"
+                               ).format(high=len(read) - 1, value=short_repr(shown)))
+    return shown, tuple(read)
+
+
+def _version_from_json(position: int, data, refuse) -> ReplyVersion:
+    def refuse_version(problem) -> ConversationFileError:
+        return refuse(translate("ConversationFile", "version {position}: {problem}").format(
+            position=position, problem=problem))
+
+    if not isinstance(data, dict):
+        raise refuse_version(object_problem(data))
+    if "content" not in data:
+        raise refuse_version(translate("ConversationFile", "{name} is missing").format(name="content"))
+    content, finish, stats = _reply_fields(data, refuse_version, lambda problem: str(refuse_version(
+        translate("ConversationFile", "stats: {problem}").format(problem=problem))))
+    return ReplyVersion(content, stats, finish)
 
 
 def from_markdown(text: str) -> PortableConversation:
@@ -282,7 +338,8 @@ def from_store(store, conversation_id: int) -> PortableConversation:
     conversation = store.conversation(conversation_id)
     if conversation is None:
         raise ConversationGoneError()
-    messages = tuple(PortableMessage(m.role, m.content, m.stats, m.finish_reason)
+    messages = tuple(PortableMessage(m.role, m.content, m.stats, m.finish_reason, m.version,
+                                     tuple(store.versions(m.id)) if m.versions > 1 else ())
                      for m in store.messages(conversation_id))
     return PortableConversation(conversation.title, conversation.system_prompt, conversation.sampling, messages)
 
@@ -291,6 +348,6 @@ def into_store(store, conversation: PortableConversation,
                progress: Callable[[int, int], None] | None = None) -> int:
     """Add the conversation as a new one, in one transaction (nothing existing is replaced; a failure
     leaves nothing behind); returns its id. `progress(written, total)` is called after each batch."""
-    rows = [(m.role, m.content, m.stats, m.finish_reason) for m in conversation.messages]
+    rows = [(m.role, m.content, m.stats, m.finish_reason, m.version, m.versions) for m in conversation.messages]
     return store.import_conversation(conversation.title, conversation.system_prompt, conversation.sampling,
                                      rows, progress)

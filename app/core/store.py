@@ -15,23 +15,29 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from app.core.record_fields import sampling_or_defaults, stats_or_none
 from app.core.store_file import FileChangedError, StoreFile
+from app.core.store_rows import (  # the row types are the store's API: imported from here elsewhere
+    DEFAULT_TITLE,
+    MESSAGE_COLUMNS,
+    Conversation,
+    ReplyVersion,
+    StoredMessage,
+    conversation_from_row,
+    message_from_row,
+    stats_json,
+    version_from_row,
+)
 from app.core.store_schema import connect as _connect
 from app.core.store_schema import prepare as _prepare
 from app.engine.records import ReplyStats, SamplingParams
-from app.i18n import QT_TRANSLATE_NOOP, translate
+from app.i18n import translate
 
-# Stored as is, in English, so that an untitled conversation is recognised in any language;
-# Conversation.display_title shows it in the user's.
-DEFAULT_TITLE = QT_TRANSLATE_NOOP("ConversationStore", "New conversation")
 IMPORT_BATCH = 1000  # messages per executemany in an import; progress is reported after each
 
 _log = logging.getLogger(__name__)
-
 
 
 class StoreError(Exception):
@@ -51,74 +57,13 @@ class ConversationGoneError(StoreError):
             "This conversation no longer exists (it was deleted, perhaps in another KV Chat window)."))
 
 
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    role: str
-    content: str
-    stats: ReplyStats | None = None
-    finish_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: int
-    title: str
-    system_prompt: str = ""
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-    updated: float = 0.0
-
-    @property
-    def display_title(self) -> str:
-        """The title as the list shows it: an untitled conversation's in the user's language."""
-        return translate("ConversationStore", DEFAULT_TITLE) if self.title == DEFAULT_TITLE else self.title
-
-
-# -- reading rows back: whatever a column holds, a value of the right type comes out ---------------
-
-def _loads(text, what: str):
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, TypeError, RecursionError) as exc:
-        _log.warning("unreadable %s in the conversation database (%s); defaults are used", what, exc)
-        return None
-
-
-def _sampling_from_json(text) -> SamplingParams:
-    return sampling_or_defaults(_loads(text, "sampling settings"))
-
-
-def _stats_from_json(text) -> ReplyStats | None:
-    return stats_or_none(_loads(text, "reply statistics"))
-
-
-def _text(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
-
-
-def _conversation_from_row(row) -> Conversation:
-    updated = row[4] if isinstance(row[4], (int, float)) else 0.0
-    return Conversation(row[0], _text(row[1]), _text(row[2]), _sampling_from_json(row[3]), updated)
-
-
-def _message_from_row(row) -> StoredMessage:
-    finish = row[4] if isinstance(row[4], str) else None
-    return StoredMessage(row[0], _text(row[1]), _text(row[2]), _stats_from_json(row[3]), finish)
-
-
 def _is_row_id(value) -> bool:
     """An id SQLite can hold: anything else (a settings file's 2**70) names no row."""
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
-def _stats_json(stats: ReplyStats | None) -> str | None:
-    return json.dumps(vars(stats)) if stats else None  # vars: asdict's deep copy is 10x slower on imports
+_INSERT_MESSAGE = ("INSERT INTO messages(conversation_id, role, content, stats, finish_reason, created) "
+                   "VALUES (?, ?, ?, ?, ?, ?)")
 
 
 class ConversationStore:
@@ -225,7 +170,7 @@ class ConversationStore:
             "WHERE title LIKE ? ESCAPE '\\' ORDER BY updated DESC, id DESC",
             ("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
         ).fetchall()
-        return [_conversation_from_row(r) for r in rows]
+        return [conversation_from_row(r) for r in rows]
 
     def conversation(self, conversation_id: int) -> Conversation | None:
         if not _is_row_id(conversation_id):
@@ -233,7 +178,7 @@ class ConversationStore:
         row = self._db.execute(
             "SELECT id, title, system_prompt, sampling, updated FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
-        return _conversation_from_row(row) if row else None
+        return conversation_from_row(row) if row else None
 
     def rename(self, conversation_id: int, title: str) -> None:
         if _is_row_id(conversation_id):
@@ -250,9 +195,10 @@ class ConversationStore:
             self._write("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def import_conversation(self, title: str, system_prompt: str, sampling: SamplingParams,
-                            messages: Sequence[tuple[str, str, ReplyStats | None, str | None]],
-                            progress: Callable[[int, int], None] | None = None) -> int:
+                            messages: Sequence[tuple], progress: Callable[[int, int], None] | None = None) -> int:
         """A new conversation with all its messages in ONE transaction: all of it is saved, or nothing.
+        A message is (role, content, stats, finish_reason), or with (version, versions) after it: a reply
+        written more than once, every ReplyVersion and which one is shown.
         `progress(written, total)` is called after each batch of IMPORT_BATCH messages."""
         self.check_file()
         now = time.time()
@@ -265,11 +211,7 @@ class ConversationStore:
                 conversation_id = cur.lastrowid
                 for start in range(0, total, IMPORT_BATCH):
                     batch = messages[start:start + IMPORT_BATCH]
-                    self._db.executemany(
-                        "INSERT INTO messages(conversation_id, role, content, stats, finish_reason, created) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [(conversation_id, role, content, _stats_json(stats), finish, now)
-                         for role, content, stats, finish in batch])
+                    self._insert_messages(conversation_id, batch, now)
                     if progress is not None:
                         progress(start + len(batch), total)
         except (sqlite3.Error, ValueError, OverflowError) as exc:
@@ -277,16 +219,99 @@ class ConversationStore:
                 path=self.path, error=exc)) from exc
         return conversation_id
 
+    def _insert_messages(self, conversation_id: int, batch: Sequence[tuple], now: float) -> None:
+        """One batch of an import, in order: plain messages many at a time, a reply with versions on its own."""
+        plain: list[tuple] = []
+        for message in batch:
+            role, content, stats, finish = message[:4]
+            if len(message) < 6 or len(message[5]) < 2:
+                plain.append((conversation_id, role, content, stats_json(stats), finish, now))
+                continue
+            self._db.executemany(_INSERT_MESSAGE, plain)
+            plain = []
+            version, versions = message[4], message[5]
+            cur = self._db.execute(
+                "INSERT INTO messages(conversation_id, role, content, stats, finish_reason, created, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, stats_json(stats), finish, now, version))
+            self._db.executemany(
+                "INSERT INTO message_versions(message_id, position, content, stats, finish_reason, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(cur.lastrowid, position, v.content, stats_json(v.stats), v.finish_reason, now)
+                 for position, v in enumerate(versions)])
+        self._db.executemany(_INSERT_MESSAGE, plain)
+
     # -- messages ---------------------------------------------------------------------------
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         if not _is_row_id(conversation_id):
             return []
         rows = self._db.execute(
-            "SELECT id, role, content, stats, finish_reason FROM messages WHERE conversation_id = ? ORDER BY id",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? ORDER BY m.id",
             (conversation_id,),
         ).fetchall()
-        return [_message_from_row(r) for r in rows]
+        return [message_from_row(r) for r in rows]
+
+    def message(self, message_id: int) -> StoredMessage | None:
+        if not _is_row_id(message_id):
+            return None
+        row = self._db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)).fetchone()
+        return message_from_row(row) if row else None
+
+    def versions(self, message_id: int) -> list[ReplyVersion]:
+        """Every version of a reply in the order they were written (one, its own text, if it was written once)."""
+        if not _is_row_id(message_id):
+            return []
+        rows = self._db.execute("SELECT content, stats, finish_reason FROM message_versions WHERE message_id = ? "
+                                "ORDER BY position", (message_id,)).fetchall()
+        if rows:
+            return [version_from_row(r) for r in rows]
+        message = self.message(message_id)
+        return [ReplyVersion(message.content, message.stats, message.finish_reason)] if message else []
+
+    def add_version(self, message_id: int, content: str, stats: ReplyStats | None = None,
+                    finish_reason: str | None = None) -> StoredMessage:
+        """A new version of a reply (a regenerate), kept after the earlier ones and shown from now on.
+        ConversationGoneError when the message is no longer stored."""
+        message = self.message(message_id)
+        if message is None:
+            raise ConversationGoneError()
+        self.check_file()
+        now = time.time()
+        try:
+            with self._db:
+                if message.versions == 1:  # the first regenerate: the reply so far becomes version 0
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO message_versions(message_id, position, content, stats, finish_reason, "
+                        "created) SELECT id, 0, content, stats, finish_reason, created FROM messages WHERE id = ?",
+                        (message_id,))
+                position = self._db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM message_versions "
+                                            "WHERE message_id = ?", (message_id,)).fetchone()[0]
+                saved_stats = stats_json(stats)
+                self._db.execute(
+                    "INSERT INTO message_versions(message_id, position, content, stats, finish_reason, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (message_id, position, content, saved_stats, finish_reason, now))
+                self._db.execute("UPDATE messages SET content = ?, stats = ?, finish_reason = ?, version = ? "
+                                 "WHERE id = ?", (content, saved_stats, finish_reason, position, message_id))
+                self._db.execute("UPDATE conversations SET updated = ? WHERE id = "
+                                 "(SELECT conversation_id FROM messages WHERE id = ?)", (now, message_id))
+        except (sqlite3.Error, ValueError, OverflowError) as exc:
+            raise self._saving_failed(exc) from exc
+        return replace(message, content=content, stats=stats, finish_reason=finish_reason, version=position,
+                       versions=position + 1)
+
+    def show_version(self, message_id: int, version: int) -> StoredMessage | None:
+        """Make version `version` of a reply the one shown, the one the conversation goes on from.
+        None when the message or that version is not stored."""
+        if not (_is_row_id(message_id) and _is_row_id(version)):
+            return None
+        self._write("UPDATE messages SET (content, stats, finish_reason, version) = "
+                    "(SELECT content, stats, finish_reason, position FROM message_versions "
+                    " WHERE message_id = ? AND position = ?) "
+                    "WHERE id = ? AND EXISTS (SELECT 1 FROM message_versions WHERE message_id = ? AND position = ?)",
+                    (message_id, version, message_id, message_id, version))
+        message = self.message(message_id)
+        return message if message is not None and message.version == version else None
 
     def add_message(self, conversation_id: int, role: str, content: str,
                     stats: ReplyStats | None = None, finish_reason: str | None = None) -> StoredMessage:
@@ -299,7 +324,7 @@ class ConversationStore:
                 cur = self._db.execute(
                     "INSERT INTO messages(conversation_id, role, content, stats, finish_reason, created) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (conversation_id, role, content, _stats_json(stats), finish_reason, now),
+                    (conversation_id, role, content, stats_json(stats), finish_reason, now),
                 )
                 self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         except sqlite3.IntegrityError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2  # 2: conversation ids are never reused (AUTOINCREMENT)
+SCHEMA_VERSION = 3  # 2: conversation ids are never reused (AUTOINCREMENT); 3: a reply's versions
 LOCK_TIMEOUT_SECONDS = 5.0  # how long a write waits for another process's lock
 
 _SCHEMA = """
@@ -24,9 +24,21 @@ CREATE TABLE IF NOT EXISTS messages (
     content TEXT NOT NULL,
     stats TEXT,
     finish_reason TEXT,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
+-- Every version of a reply that was written more than once (Regenerate), the shown one included;
+-- the message's own row holds the shown version's text, and `version` says which one it is.
+CREATE TABLE IF NOT EXISTS message_versions (
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    stats TEXT,
+    finish_reason TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (message_id, position)
+);
 """
 
 
@@ -40,6 +52,7 @@ def prepare(db: sqlite3.Connection) -> str:
     _never_reuse_conversation_ids(db)
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA wal_autocheckpoint=1")  # every commit reaches the database file itself
+    _add_the_shown_version(db)
     db.executescript(_SCHEMA)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     db.commit()
@@ -71,3 +84,11 @@ def _never_reuse_conversation_ids(db: sqlite3.Connection) -> None:
         ALTER TABLE conversations_v2 RENAME TO conversations;
         COMMIT;
     """)
+
+
+def _add_the_shown_version(db: sqlite3.Connection) -> None:
+    """Schema 2's messages have no `version` column: each of them is its one and only version (0)."""
+    columns = [row[1] for row in db.execute("PRAGMA table_info(messages)")]
+    if columns and "version" not in columns:
+        with db:
+            db.execute("ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0")

@@ -1,5 +1,7 @@
 """Export and import of conversations, through a real SQLite store and real files."""
 
+import json
+
 import pytest
 
 from app.core.conversation_io import (
@@ -105,5 +107,69 @@ def test_markdown_written_with_windows_line_ends_and_a_bom_reads_the_same(tmp_pa
 def test_files_that_are_not_conversations(tmp_path, name, content, says):
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ConversationFileError, match=says):
+        read_conversation(path)
+
+
+def with_versions(store):
+    """A conversation whose reply was written three times, the second version shown."""
+    c = store.create_conversation("Colours")
+    store.add_message(c.id, "user", "Name a colour.")
+    answer = store.add_message(c.id, "assistant", "Red.", ReplyStats(generated_tokens=2), "stop")
+    store.add_version(answer.id, "Blue.", ReplyStats(generated_tokens=3), "stop")
+    store.add_version(answer.id, "Gre", None, "cancelled")
+    store.show_version(answer.id, 1)
+    return c.id
+
+
+def test_json_carries_every_version_and_the_one_shown(store, tmp_path):
+    original = from_store(store, with_versions(store))
+    reply = original.messages[1]
+    assert (reply.content, reply.version) == ("Blue.", 1)
+    assert [(v.content, v.finish_reason) for v in reply.versions] == [
+        ("Red.", "stop"), ("Blue.", "stop"), ("Gre", "cancelled")]
+    path = tmp_path / "colours.json"
+    write_conversation(original, path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["version"] == 1  # the format stays the one older KV Chats read: they take the shown "content"
+    assert data["messages"][1]["content"] == "Blue." and "versions" not in data["messages"][0]
+    back = read_conversation(path)
+    assert back == original
+    new_id = into_store(store, back)
+    assert from_store(store, new_id) == original
+    shown = store.messages(new_id)[1]
+    assert (shown.content, shown.version, shown.versions) == ("Blue.", 1, 3)
+
+
+def test_markdown_keeps_the_version_shown(store, tmp_path):
+    path = tmp_path / "colours.md"
+    write_conversation(from_store(store, with_versions(store)), path)
+    text = path.read_text(encoding="utf-8")
+    assert "Blue." in text and "Red." not in text and "Gre\n" not in text
+
+
+def test_a_file_of_the_format_before_versions_still_reads(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"format": "kvchat-conversation", "version": 1, "title": "Old", "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello", "finish_reason": "stop"}]}))
+    back = read_conversation(path)
+    assert [(m.content, m.version, m.versions) for m in back.messages] == [("Hi", 0, ()), ("Hello", 0, ())]
+
+
+@pytest.mark.parametrize("message, says", [
+    ({"role": "assistant", "content": "B", "versions": "A, B"}, "message 1: versions must be a list"),
+    ({"role": "user", "content": "B", "versions": [{"content": "A"}, {"content": "B"}]}, "only a reply"),
+    ({"role": "assistant", "content": "B", "versions": [{"content": "A"}, 7]}, "message 1: version 1: it must be"),
+    ({"role": "assistant", "content": "B", "versions": [{"content": "A"}, {}]}, "version 1: content is missing"),
+    ({"role": "assistant", "content": "B", "versions": [{"content": "A"}, {"content": "B", "stats": {
+        "generated_tokens": -1}}]}, "version 1: stats: generated_tokens must be"),
+    ({"role": "assistant", "content": "B", "version": 2, "versions": [{"content": "A"}, {"content": "B"}]},
+     "version must be a whole number from 0 to 1, not 2"),
+    ({"role": "assistant", "content": "B", "version": 0, "versions": [{"content": "A"}, {"content": "B"}]},
+     "version 0, the one shown, is not its content"),
+])
+def test_versions_that_do_not_fit_their_message_are_refused(tmp_path, message, says):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"format": "kvchat-conversation", "messages": [message]}))
     with pytest.raises(ConversationFileError, match=says):
         read_conversation(path)

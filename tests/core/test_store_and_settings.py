@@ -16,6 +16,7 @@ from app.core.record_fields import (
 )
 from app.core.settings import MAX_KEPT_MIB, Settings, load_settings, save_settings
 from app.core.store import IMPORT_BATCH, ConversationGoneError, ConversationStore, StoreError
+from app.core.store_schema import SCHEMA_VERSION
 from app.engine.config import LoadConfig
 from app.engine.history_fit import OVERFLOW_POLICIES
 from app.engine.kept.caches import DEFAULT_DISK_BUDGET, DEFAULT_RAM_BUDGET
@@ -247,4 +248,5 @@ def test_a_database_of_the_first_schema_keeps_everything_and_stops_reusing_ids(t
     assert store._db.execute("SELECT COUNT(*) FROM messages WHERE conversation_id = 2").fetchone()[0] == 0
     assert store.create_conversation("new").id == 3
     assert store._db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # and on through the later ones
+    assert [(m.version, m.versions) for m in store.messages(1)] == [(0, 1)]

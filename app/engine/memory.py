@@ -67,7 +67,8 @@ class KvBytes:
 
 class SavingAgainstF16:
     """What a K/V choice saves against an f16/f16 cache at the same place and size, for a record
-    with `kv_bytes` and `f16_kv_bytes` (negative: it costs more, as f32 does)."""
+    with `kv_bytes` and `f16_kv_bytes` (negative: it costs more, as f32 does). The f16/f16 reference
+    is llama.cpp's default cache, the full-size window included, so a compact window's cut counts."""
 
     @property
     def saving_bytes(self) -> int:
@@ -185,7 +186,7 @@ class DeviceEstimate(SavingAgainstF16):
     weights_bytes: int
     k_bytes: int
     v_bytes: int
-    f16_kv_bytes: int  # f16/f16 K and V on this device, same placement
+    f16_kv_bytes: int  # f16/f16 K and V on this device, same placement, full-size window
     compute_bytes: int
     free_bytes: int  # GPU: free memory the backend reports; CPU: available RAM
 
@@ -215,7 +216,7 @@ class MemoryEstimate(SavingAgainstF16):
     flash_attn: bool
     compact_window: bool
     kv: KvBytes
-    f16_kv: KvBytes  # f16/f16 at the same context and window choice
+    f16_kv: KvBytes  # f16/f16 at the same context with the full-size window (llama.cpp's default)
     other_window_kv: KvBytes | None  # the same cache with the other window choice (sliding-window models)
     weights_bytes: int
     compute_bytes: int
@@ -267,7 +268,7 @@ def estimate_memory(
 ) -> MemoryEstimate:
     compact_window = compact_window and info.has_sliding_window
     kv = kv_cache_bytes(info, n_ctx, type_k, type_v, flash_attn=flash_attn, compact_window=compact_window)
-    f16 = kv_cache_bytes(info, n_ctx, F16, F16, flash_attn=flash_attn, compact_window=compact_window)
+    f16 = kv_cache_bytes(info, n_ctx, F16, F16, flash_attn=flash_attn)
     other = None
     if info.has_sliding_window:
         other = kv_cache_bytes(

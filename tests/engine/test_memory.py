@@ -86,3 +86,16 @@ def test_smaller_types_reach_further(smol):
 
 def test_nothing_fits_in_no_memory(smol):
     assert largest_fitting_context(smol, F16, F16, flash_attn=False, compact_window=False, available_bytes=MIB) == 0
+
+
+def test_the_compact_window_saves_against_the_full_f16_cache(gemma):
+    # The reference is what llama.cpp allocates by default: f16 K and V with the full-size window cache.
+    full_f16 = kv_cache_bytes(gemma, 32768, F16, F16, flash_attn=True).total
+    assert full_f16 == 576 * MIB
+    for k, v in ((F16, F16), (Q8, Q4)):
+        e = estimate_memory(gemma, 32768, k, v, flash_attn=True, compact_window=True, available_bytes=64 * GIB)
+        assert e.f16_kv_bytes == full_f16
+        assert e.saving_bytes == full_f16 - e.kv_bytes > 0
+    compact_f16 = estimate_memory(gemma, 32768, F16, F16, flash_attn=True, compact_window=True,
+                                  available_bytes=64 * GIB)
+    assert compact_f16.kv_bytes == 111 * MIB and compact_f16.saving_bytes == 465 * MIB

@@ -59,8 +59,7 @@ def estimate_devices(
     """One estimate per device that holds anything, the CPU's RAM first."""
     kv = kv_bytes_by_device(info, n_ctx, type_k, type_v, placement.kv_devices,
                             flash_attn=flash_attn, compact_window=compact_window)
-    f16 = kv_bytes_by_device(info, n_ctx, F16, F16, placement.kv_devices,
-                             flash_attn=flash_attn, compact_window=compact_window)
+    f16 = kv_bytes_by_device(info, n_ctx, F16, F16, placement.kv_devices, flash_attn=flash_attn)  # full window
     weights = weights_by_device(info, placement)
     compute = {CPU: output_buffer_bytes(info)}
     compute_device = _compute_device(placement)

@@ -33,6 +33,7 @@ MAX_GPUS = 16  # llama.cpp's LLAMA_MAX_DEVICES
 THEMES = ("system", "light", "dark")
 LANGUAGE_SETTINGS = ("system", "en", "zh_CN")
 MAX_KEPT_MIB = 1024 * 1024  # a kept-cache budget of up to 1 TiB; 0 keeps none
+MAX_LAST_FOLDERS = 32  # one per kind of file dialog; a few are used
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Settings:
     remote_url: str = ""  # the server last connected to
     kept_ram_mib: int = DEFAULT_RAM_BUDGET // MIB  # conversations' kept KV caches in RAM (0: none)
     kept_disk_mib: int = DEFAULT_DISK_BUDGET // MIB  # and on disk (0: none)
+    last_folders: dict[str, str] = field(default_factory=dict)  # per file dialog's purpose: the folder last used
     recovered_from: str | None = field(default=None, compare=False)
 
     def for_model(self, path: str) -> ModelSettings:
@@ -160,6 +162,14 @@ def _mib(data: dict, name: str, default: int) -> int:
     return value
 
 
+def _last_folders(data: dict) -> dict[str, str]:
+    folders = data.get("last_folders", {})
+    if not isinstance(folders, dict) or len(folders) > MAX_LAST_FOLDERS:
+        raise ValueError(translate("Settings", "'{name}' should be an object, not {value}").format(
+            name="last_folders", value=short_repr(folders)))
+    return {_text("last_folders", k): _text("last_folders", v) for k, v in folders.items()}
+
+
 def _parse(data) -> Settings:
     """Every field checked for type and range: a value the app could trip over later is refused here."""
     if not isinstance(data, dict):
@@ -190,6 +200,7 @@ def _parse(data) -> Settings:
         remote_url=_text("remote_url", data.get("remote_url", "")),
         kept_ram_mib=_mib(data, "kept_ram_mib", DEFAULT_RAM_BUDGET // MIB),
         kept_disk_mib=_mib(data, "kept_disk_mib", DEFAULT_DISK_BUDGET // MIB),
+        last_folders=_last_folders(data),
     )
 
 

@@ -25,6 +25,8 @@ from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.conversation_settings import ConversationSettings
 from app.ui.chat.conversations import Conversations
+from app.ui.file_dialogs import MODEL as MODEL_FILES
+from app.ui.file_dialogs import file_dialog
 from app.ui.kv.kept_caches import KeptCachesControl
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
@@ -71,7 +73,7 @@ class MainWindow(QMainWindow):
         self.conversation_settings = ConversationSettings()
         self.session = ChatSession(host, store, self.chat_view, self.composer, self,
                                    overflow_policy=lambda: self.settings.overflow_policy)
-        self.files = ConversationFiles(store, self)
+        self.files = ConversationFiles(store, self, self.settings_keeper)
         self.remote_mode = RemoteMode(self.session, host, self.settings_keeper, self)
         self.kept_caches = KeptCachesControl(host, store, self.settings_keeper, self.gauge, self.banner, self)
 
@@ -249,7 +251,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_lab(self) -> LabWindow:
         if self.lab is None:
-            self.lab = LabWindow(self.host, lambda: self.session.history() if self.session.conversation else ())
+            self.lab = LabWindow(self.host, lambda: self.session.history() if self.session.conversation else (),
+                                 settings=self.settings_keeper)
             self.lab.sig_running.connect(self._on_lab_running)
             self.lab.sig_use_pair.connect(self._on_lab_pair_chosen)
         self.lab.show()
@@ -346,13 +349,9 @@ class MainWindow(QMainWindow):
             await self.apply(config)
 
     @Slot()
-    def open_model_dialog(self) -> None:
-        dialog = QFileDialog(self, self.tr("Open a GGUF model"))
-        dialog.setNameFilters([self.tr("GGUF models (*.gguf)"), self.tr("All files (*)")])
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.open_model)
-        dialog.open()  # not exec(): a nested event loop would stall streaming
+    def open_model_dialog(self) -> QFileDialog:
+        return file_dialog(self, self.tr("Open a GGUF model"), MODEL_FILES, self.settings_keeper, self.open_model,
+                           [self.tr("GGUF models (*.gguf)"), self.tr("All files (*)")])
 
     @Slot(str)
     def open_model(self, path: str) -> None:

@@ -13,7 +13,7 @@ import re
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.core.conversation_io import (
@@ -24,6 +24,8 @@ from app.core.conversation_io import (
     write_conversation,
 )
 from app.core.store import ConversationStore, StoreError
+from app.ui.file_dialogs import CONVERSATIONS, file_dialog
+from app.ui.settings_keeper import SettingsKeeper
 
 # (description, patterns): the description is translated where the dialog is made
 FILTERS = [
@@ -76,10 +78,12 @@ class ConversationFiles(QObject):
     _sig_worker_progress = Signal(str, int, int)
     _sig_worker_finished = Signal(str, object, object)
 
-    def __init__(self, store: ConversationStore, parent: QWidget):
+    def __init__(self, store: ConversationStore, parent: QWidget, settings: SettingsKeeper | None = None):
+        """`settings`: where the dialogs remember their folders (None: they open in the home folder)."""
         super().__init__(parent)
         self.store = store
         self._parent = parent
+        self._settings = settings
         self._imports: list[threading.Thread] = []
         self._one_import_at_a_time = threading.Lock()  # two imports would wait on each other's write lock
         self._sig_worker_progress.connect(self._on_worker_progress)
@@ -87,25 +91,16 @@ class ConversationFiles(QObject):
 
     def export_dialog(self, conversation_id: int) -> QFileDialog:
         conversation = self.store.conversation(conversation_id)
-        dialog = QFileDialog(self._parent, self.tr("Export conversation"))
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(name_filters())
-        dialog.selectFile(suggested_name(conversation.title if conversation else ""))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog = file_dialog(self._parent, self.tr("Export conversation"), CONVERSATIONS, self._settings,
+                             lambda path: self.export_to(conversation_id, path), name_filters(), save=True,
+                             file_name=suggested_name(conversation.title if conversation else ""))
         dialog.filterSelected.connect(lambda f: dialog.setDefaultSuffix("json" if "*.json" in f else "md"))
         dialog.setDefaultSuffix("md")
-        dialog.fileSelected.connect(lambda path: self.export_to(conversation_id, path))
-        dialog.open()
         return dialog
 
     def import_dialog(self) -> QFileDialog:
-        dialog = QFileDialog(self._parent, self.tr("Import conversation"))
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilters([name_filter(self.tr("Conversations"), "*.json *.md"), *name_filters()])
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.import_from)
-        dialog.open()
-        return dialog
+        return file_dialog(self._parent, self.tr("Import conversation"), CONVERSATIONS, self._settings,
+                           self.import_from, [name_filter(self.tr("Conversations"), "*.json *.md"), *name_filters()])
 
     @Slot(int, str)
     def export_to(self, conversation_id: int, path: str) -> None:

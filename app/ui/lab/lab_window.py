@@ -9,7 +9,6 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -30,6 +29,7 @@ from app.engine.lab.results import DEFAULT_BUDGET, LabPair, LabReport, memory_cu
 from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import available_memory
+from app.ui.file_dialogs import LAB_TEXT, file_dialog
 from app.ui.lab.planner_chart import PlannerChart
 from app.ui.lab.tradeoff_chart import ChartPoint, TradeoffChart, nice_ceiling
 from app.ui.style import ERROR_COLOR, colored, short_tokens
@@ -73,8 +73,10 @@ class LabWindow(QWidget):
     sig_use_pair = Signal(str, str)
     """Put this K and V type into the KV panel."""
 
-    def __init__(self, host: EngineHost, conversation_provider, parent=None):
+    def __init__(self, host: EngineHost, conversation_provider, parent=None, settings=None):
+        """`settings`: the SettingsKeeper where the text-file dialog remembers its folder."""
         super().__init__(parent, Qt.WindowType.Window)
+        self._settings = settings
         self.setWindowTitle(self.tr("KV lab"))
         self.host = host
         self._conversation = conversation_provider  # () -> tuple[ChatMessage, ...]
@@ -215,11 +217,8 @@ class LabWindow(QWidget):
     @Slot(int)
     def _on_source_chosen(self, index: int) -> None:
         if self.source_combo.itemData(index) == "file":
-            dialog = QFileDialog(self, self.tr("A text to score"))
-            dialog.setNameFilters([self.tr("Text (*.txt *.md)"), self.tr("All files (*)")])
-            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.fileSelected.connect(self._on_file_chosen)
-            dialog.open()
+            file_dialog(self, self.tr("A text to score"), LAB_TEXT, self._settings, self._on_file_chosen,
+                        [self.tr("Text (*.txt *.md)"), self.tr("All files (*)")])
 
     @Slot(str)
     def _on_file_chosen(self, path: str) -> None:

@@ -25,8 +25,10 @@ from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.conversation_settings import ConversationSettings
 from app.ui.chat.conversations import Conversations
+from app.ui.escape_closes import close_on_escape
 from app.ui.file_dialogs import MODEL as MODEL_FILES
 from app.ui.file_dialogs import file_dialog
+from app.ui.kv.context_on_screen import ContextOnScreen
 from app.ui.kv.kept_caches import KeptCachesControl
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.files = ConversationFiles(store, self, self.settings_keeper)
         self.remote_mode = RemoteMode(self.session, host, self.settings_keeper, self)
         self.kept_caches = KeptCachesControl(host, store, self.settings_keeper, self.gauge, self.banner, self)
+        self.context_on_screen = ContextOnScreen(self.session, self.gauge, self.kept_caches, self)  # the Context bar
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -119,7 +122,6 @@ class MainWindow(QMainWindow):
         self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         self.kv_panel.sig_open_model.connect(self.open_model_dialog)
         self.kv_panel.sig_open_lab.connect(self.open_lab)
-        self.session.sig_usage.connect(self.gauge.set_usage)
         self.session.sig_error.connect(self.show_error)
         self.files.sig_error.connect(self.show_error)
         self.files.sig_imported.connect(self._on_imported)
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
         if self.lab is None:
             self.lab = LabWindow(self.host, lambda: self.session.history() if self.session.conversation else (),
                                  settings=self.settings_keeper)
+            close_on_escape(self.lab)
             self.lab.sig_running.connect(self._on_lab_running)
             self.lab.sig_use_pair.connect(self._on_lab_pair_chosen)
         self.lab.show()
@@ -290,6 +293,7 @@ class MainWindow(QMainWindow):
             current = self.host.report
             self.kv_panel.set_loaded(current.config if current else None)
             self.gauge.set_report(current)
+            self.context_on_screen.engine_usage(await self.host.usage())
             self.statusBar().showMessage(self.tr("Load failed: the previous model is still loaded") if current
                                          else self.tr("Load failed"))
             return False
@@ -299,7 +303,7 @@ class MainWindow(QMainWindow):
         self.settings_keeper.save()
         self.kv_panel.set_loaded(config)
         self.gauge.set_report(report)
-        self.gauge.set_usage(await self.host.usage())
+        self.context_on_screen.loaded()
         self.banner.clear("load")
         self.banner.clear("template")
         if report.chat_template_problem:
@@ -386,7 +390,7 @@ class MainWindow(QMainWindow):
             spawn(self._refresh_usage())
 
     async def _refresh_usage(self) -> None:
-        self.gauge.set_usage(await self.host.usage())
+        self.context_on_screen.engine_usage(await self.host.usage())
 
     # -- errors and shutdown ----------------------------------------------------------------
 

@@ -1,8 +1,13 @@
-"""The live memory gauge: the KV cache llama.cpp allocated (K and V) against f16/f16, the
-context cells in use, what sits in VRAM and what in RAM, the process's memory, and one line on
-the conversations' kept caches. Every KV figure is the engine's measurement."""
+"""The live memory gauge: the KV cache llama.cpp allocated (K and V) against f16/f16, the context
+cells of the conversation on screen, what sits in VRAM and what in RAM, the process's memory, and one
+line on the conversations' kept caches. Every KV figure is the engine's measurement.
+
+No colour is baked into a style sheet here: text takes the palette's colours, so a theme switched at
+run time reaches every figure (the coloured spans are hues that read on light and dark alike)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import psutil
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
@@ -20,6 +25,9 @@ K_COLOR = QColor(style.K_COLOR)
 V_COLOR = QColor(style.V_COLOR)
 F16_COLOR = QColor(style.F16_COLOR)
 USED_COLOR = QColor(style.USED_COLOR)
+AWAY_COLOR = QColor(style.USED_COLOR)
+AWAY_COLOR.setAlpha(90)  # cells a conversation not in the context would take: the same hue, faint
+SMALL_TEXT_PX = 11
 RSS_REFRESH_MS = 250
 DEVICE_REFRESH_TICKS = 4  # a GPU's free memory is read once a second
 
@@ -57,6 +65,22 @@ class GaugeBar(QWidget):
         painter.end()
 
 
+@dataclass(frozen=True)
+class NotHeld:
+    """The conversation on screen is not the one the context holds."""
+
+    tokens: int | None  # what it would take (0: it is empty; None: not known until it is read)
+    kept: bool = False  # its kept cache holds those tokens and goes back in at its next reply
+
+
+def small_text(label: QLabel) -> QLabel:
+    """A secondary line: a smaller font, not a style sheet (which would freeze the palette it found)."""
+    font = label.font()
+    font.setPixelSize(SMALL_TEXT_PX)
+    label.setFont(font)
+    return label
+
+
 class MemoryGauge(QFrame):
     sig_open_kept_caches = Signal()
     """The user asked to see the kept caches (the link on their line)."""
@@ -67,6 +91,7 @@ class MemoryGauge(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._report: LoadReport | None = None
         self._usage: CacheUsage | None = None
+        self._not_held: NotHeld | None = None  # set: the Context bar shows what the conversation would take
         self._process = psutil.Process()
 
         self.title = QLabel(self.tr("<b>Memory</b>"))
@@ -85,18 +110,17 @@ class MemoryGauge(QFrame):
         self.devices_label = QLabel()  # VRAM and RAM apart, when a GPU holds part of the model
         self.devices_label.setObjectName("devices")
         self.devices_label.setWordWrap(True)
-        self.devices_label.setStyleSheet("font-size: 11px;")
         self.kept_label = QLabel()  # the conversations' kept caches, with a link to their dialog
         self.kept_label.setObjectName("kept")
         self.kept_label.setWordWrap(True)
-        self.kept_label.setStyleSheet("font-size: 11px;")
         self.kept_label.setTextFormat(Qt.TextFormat.RichText)
         self.kept_label.linkActivated.connect(lambda _link: self.sig_open_kept_caches.emit())
         self.kept_label.hide()
         self._device_free: dict[str, tuple[int, int] | None] = {}
         self._ticks = 0
-        for label in (self.kv_label, self.f16_label, self.context_label, self.window_label):
-            label.setStyleSheet("font-size: 11px;")
+        for label in (self.kv_label, self.f16_label, self.context_label, self.window_label, self.devices_label,
+                      self.kept_label):
+            small_text(label)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 8, 10, 8)
@@ -142,13 +166,21 @@ class MemoryGauge(QFrame):
     def set_report(self, report: LoadReport | None) -> None:
         self._report = report
         self._usage = CacheUsage(0, report.n_ctx) if report else None
+        self._not_held = None
         self._device_free = {}
         self._ticks = 0  # a new model's devices are read at once
         self._render()
 
     def set_usage(self, usage: CacheUsage | None) -> None:
-        if usage is not None and usage != self._usage:
-            self._usage = usage
+        """The context holds the conversation on screen: its cells, as the engine counts them."""
+        if usage is not None and (usage != self._usage or self._not_held is not None):
+            self._usage, self._not_held = usage, None
+            self._render_context()
+
+    def set_not_held(self, not_held: NotHeld) -> None:
+        """The conversation on screen is not in the context: what it would take there."""
+        if not_held != self._not_held:
+            self._not_held = not_held
             self._render_context()
 
     def set_kept(self, caches: tuple[KeptCache, ...] | None, budgets: tuple[int, int] = (0, 0)) -> None:
@@ -213,12 +245,15 @@ class MemoryGauge(QFrame):
 
     def _render_context(self) -> None:
         r, u = self._report, self._usage
-        has_window = bool(r and r.model.has_sliding_window and u and u.window_cells)
+        has_window = bool(r and r.model.has_sliding_window and u and u.window_cells and self._not_held is None)
         for w in self._window_row:
             w.setVisible(has_window)
         if r is None or u is None:
             self.context_bar.set_segments([])
             self.context_label.setText("")
+            return
+        if self._not_held is not None:
+            self._render_not_held(self._not_held, u.n_ctx)
             return
         self.context_bar.set_segments([(u.cells_used / u.n_ctx, USED_COLOR)],
                                      self.tr("cells holding the conversation"))
@@ -227,6 +262,21 @@ class MemoryGauge(QFrame):
             self.window_bar.set_segments([(u.window_cells_used / u.window_cells, USED_COLOR)])
             self.window_label.setText(self.tr("{used:,} / {total:,} cells").format(used=u.window_cells_used,
                                                                                   total=u.window_cells))
+
+    def _render_not_held(self, away: NotHeld, n_ctx: int) -> None:
+        if away.tokens is None:
+            self.context_bar.set_segments([], self.tr("not in the context"))
+            self.context_label.setText(self.tr("Not in the context: read at its next reply"))
+            return
+        self.context_bar.set_segments([(away.tokens / n_ctx, AWAY_COLOR)],
+                                      self.tr("not in the context: what it would take"))
+        if away.tokens == 0:
+            text = self.tr("0 / {total:,} tokens: this conversation is empty")
+        elif away.kept:
+            text = self.tr("{used:,} / {total:,} tokens in its kept cache, put back at its next reply")
+        else:
+            text = self.tr("Not in the context: about {used:,} / {total:,} tokens to read at its next reply")
+        self.context_label.setText(text.format(used=away.tokens, total=n_ctx))
 
     @Slot()
     def _refresh_process(self) -> None:

@@ -3,9 +3,19 @@ of the conversation on screen, and the bar filling while a long prompt is read."
 
 from __future__ import annotations
 
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from app.core.conversation import kept_cache_name
+from app.core.store import ConversationStore
+from app.engine.host import EngineHost
+from app.engine.kept.caches import KeptCaches
 from app.engine.memory import MIB
+from app.ui.main_window import MainWindow
 from app.ui.style import GOOD_COLOR, mib
-from tests.ui.conftest import until
+from tests.ui.conftest import send, until
 
 
 def load_from_panel(window, loop) -> None:
@@ -40,3 +50,77 @@ def test_the_compact_window_saves_against_the_full_f16_cache_as_llama_cpp_alloca
     assert not full.compact_window
     assert full.kv.total == shown_f16 == 144 * MIB  # to the byte
     assert "saves 0.0 MiB (0.0 %)" in gauge.saving_label.text()
+
+
+def short_replies(window) -> None:
+    window.conversation_settings.max_tokens.setValue(8)
+    window.conversation_settings.flush()
+
+
+def new_conversation_by_keyboard(loop, qtbot, window) -> int:
+    before = window.session.conversation.id
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    loop.run_until_complete(until(lambda: window.session.conversation.id != before, what="Ctrl+N"))
+    return window.session.conversation.id
+
+
+def shown_context(window) -> tuple[str, float]:
+    bar = window.gauge.context_bar.segments
+    return window.gauge.context_label.text(), sum(fraction for fraction, _ in bar)
+
+
+def test_the_context_bar_shows_the_conversation_on_screen(window, loop, qtbot):
+    short_replies(window)
+    send(loop, qtbot, window, "Name three colours.")
+    a = window.session.conversation.id
+    held = loop.run_until_complete(window.host.usage())
+    assert held.cells_used > 0
+    in_a = (f"{held.cells_used:,} / 4,096 tokens", held.cells_used / 4096)
+    assert shown_context(window) == in_a
+
+    new_conversation_by_keyboard(loop, qtbot, window)
+    assert shown_context(window) == ("0 / 4,096 tokens: this conversation is empty", 0.0)
+
+    loop.run_until_complete(window.open_conversation(a))  # the context still holds A
+    assert shown_context(window) == in_a
+
+    # Once another conversation replies, A is no longer in the context: the bar says what A would take.
+    new_conversation_by_keyboard(loop, qtbot, window)
+    send(loop, qtbot, window, "Name a fruit.")
+    b_cells = loop.run_until_complete(window.host.usage()).cells_used
+    assert shown_context(window)[0] == f"{b_cells:,} / 4,096 tokens"
+    loop.run_until_complete(window.open_conversation(a))
+    stats = window.session.messages[-1].stats
+    taken = stats.prompt_tokens + stats.generated_tokens
+    assert shown_context(window) == (
+        f"Not in the context: about {taken:,} / 4,096 tokens to read at its next reply", taken / 4096)
+    assert not window.gauge.window_bar.isVisibleTo(window.gauge)
+
+
+@pytest.mark.slow
+def test_a_conversation_with_a_kept_cache_shows_the_tokens_its_cache_holds(tmp_path, loop, qtbot):
+    kept = KeptCaches(tmp_path / "kept")
+    window = MainWindow(EngineHost(kept=kept), ConversationStore(tmp_path / "c.sqlite3"), tmp_path / "s.json")
+    window.show()
+    window.activateWindow()
+    QTest.qWaitForWindowActive(window, 5000)
+    try:
+        loop.run_until_complete(window.start())
+        short_replies(window)
+        send(loop, qtbot, window, "Name a river.")
+        a = window.session.conversation.id
+        a_cells = loop.run_until_complete(window.host.usage()).cells_used
+        new_conversation_by_keyboard(loop, qtbot, window)
+        send(loop, qtbot, window, "Name a mountain.")  # A's cache leaves the context for the kept caches
+        loop.run_until_complete(window.open_conversation(a))
+        window.kept_caches.refresh()
+        (cache,) = [c for c in kept.listing() if c.conversation == kept_cache_name(a)]
+        assert cache.tokens == a_cells
+        assert shown_context(window) == (
+            f"{a_cells:,} / 4,096 tokens in its kept cache, put back at its next reply", a_cells / 4096)
+        send(loop, qtbot, window, "And another one?")  # back in the context: the engine's own count again
+        now = loop.run_until_complete(window.host.usage()).cells_used
+        assert now > a_cells and shown_context(window) == (f"{now:,} / 4,096 tokens", now / 4096)
+    finally:
+        loop.run_until_complete(window.shutdown())
+        shiboken6.delete(window)

@@ -41,6 +41,8 @@ class ChatSession(QObject):
     """A message (StoredMessage) was sent and saved."""
     sig_removed_from = Signal(int)
     """Message at this position and every later one are gone."""
+    sig_message_changed = Signal(int, object)
+    """The message at this position is now this StoredMessage (another of its versions is shown)."""
     sig_renumbered = Signal(object)
     """The messages were saved again under new store ids (a dict, old id -> new id)."""
     sig_reply_started = Signal()
@@ -69,6 +71,7 @@ class ChatSession(QObject):
         self.sig_opened.connect(view.show_messages)
         self.sig_message_added.connect(self._show_message)
         self.sig_removed_from.connect(view.remove_from)
+        self.sig_message_changed.connect(view.change_message)
         self.sig_renumbered.connect(view.renumber)
         self.sig_reply_started.connect(view.begin_reply)
         self.sig_reply_status.connect(view.set_reply_status)
@@ -83,6 +86,7 @@ class ChatSession(QObject):
         composer.sig_cancel_edit.connect(self.model.cancel_edit)
         view.sig_edit.connect(self.model.start_edit)
         view.sig_regenerate.connect(self.regenerate)
+        view.sig_show_version.connect(self.show_version)
 
     # -- the model, as the window reads and sets it -------------------------------------------
 
@@ -144,9 +148,14 @@ class ChatSession(QObject):
     def regenerate(self) -> None:
         self.model.regenerate()
 
+    @Slot(int, int)
+    def show_version(self, message_id: int, version: int) -> None:
+        self.model.show_version(message_id, version)
+
     @Slot(object)
     def _show_message(self, message: StoredMessage) -> None:
-        self.view.add_message(message.role, message.content, message.id, message.stats, message.finish_reason)
+        self.view.add_message(message.role, message.content, message.id, message.stats, message.finish_reason,
+                              message.version, message.versions)
 
 
 class _SignalRelay(ConversationEvents):
@@ -163,6 +172,9 @@ class _SignalRelay(ConversationEvents):
 
     def message_removed_from(self, index):
         self._session.sig_removed_from.emit(index)
+
+    def message_changed(self, index, message):
+        self._session.sig_message_changed.emit(index, message)
 
     def renumbered(self, new_ids):
         self._session.sig_renumbered.emit(new_ids)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QAbstractSlider, QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.core.prompt_progress import PromptProgress
@@ -28,6 +28,9 @@ from app.ui import style
 from app.ui.chat.message_widget import MessageWidget, reading_status
 
 MIN_RENDER_INTERVAL_MS = 40
+MAX_COLUMN_WIDTH = 880
+"""The widest the messages get: lines longer than this are hard to read; a wider view centres the column."""
+MIN_SIDE_MARGIN = 12
 PAGE_SIZE = 100
 """Messages given widgets at a time: on opening a conversation, and per "Show earlier messages"."""
 
@@ -37,6 +40,8 @@ class ChatView(QScrollArea):
     """The user asked to edit the message with this store id."""
     sig_regenerate = Signal()
     """The user asked for the last reply again."""
+    sig_show_version = Signal(int, int)
+    """The user flipped the reply with this store id to this version."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -45,7 +50,7 @@ class ChatView(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._container = QWidget()
         self._layout = QVBoxLayout(self._container)
-        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setContentsMargins(MIN_SIDE_MARGIN, 12, MIN_SIDE_MARGIN, 12)
         self._layout.setSpacing(10)
         self.earlier_button = QPushButton()
         self.earlier_button.setFlat(True)
@@ -94,7 +99,7 @@ class ChatView(QScrollArea):
         self.clear()
         self._earlier = list(messages[:-PAGE_SIZE])
         for m in messages[-PAGE_SIZE:]:
-            widget = self._make_widget(m.role, m.content, m.id, m.stats, m.finish_reason)
+            widget = self._make_widget(m)
             self._layout.insertWidget(self._layout.count() - 1, widget)
             self.messages.append(widget)
         self._stick_to_bottom = True
@@ -107,7 +112,7 @@ class ChatView(QScrollArea):
         if not self._earlier:
             return
         page = self._earlier[-PAGE_SIZE:]
-        widgets = [self._make_widget(m.role, m.content, m.id, m.stats, m.finish_reason) for m in page]
+        widgets = [self._make_widget(m) for m in page]
         del self._earlier[-PAGE_SIZE:]
         if self.messages:
             first = self.messages[0]
@@ -130,10 +135,10 @@ class ChatView(QScrollArea):
         """Messages in the view, shown or not (the streaming reply included)."""
         return len(self._earlier) + len(self.messages)
 
-    def add_message(self, role: str, text: str, message_id: int | None = None,
-                    stats: ReplyStats | None = None, finish_reason: str | None = None) -> MessageWidget:
+    def add_message(self, role: str, text: str, message_id: int | None = None, stats: ReplyStats | None = None,
+                    finish_reason: str | None = None, version: int = 0, versions: int = 1) -> MessageWidget:
         """Append a message at the end of the conversation."""
-        widget = self._make_widget(role, text, message_id, stats, finish_reason)
+        widget = self._make_widget(StoredMessage(message_id, role, text, stats, finish_reason, version, versions))
         self._layout.insertWidget(self._layout.count() - 1, widget)
         self.messages.append(widget)
         self._stick_to_bottom = True
@@ -141,15 +146,31 @@ class ChatView(QScrollArea):
         self._update_regenerate()
         return widget
 
-    def _make_widget(self, role: str, text: str, message_id: int | None, stats: ReplyStats | None,
-                     finish_reason: str | None) -> MessageWidget:
-        widget = MessageWidget(role, text, message_id, parent=self._container)
+    def _make_widget(self, message: StoredMessage) -> MessageWidget:
+        widget = MessageWidget(message.role, message.content, message.id, parent=self._container)
         widget.sig_edit.connect(self.sig_edit)
         widget.sig_regenerate.connect(self.sig_regenerate)
-        if role == "assistant":
-            widget.set_stats(stats, finish_reason)
+        widget.sig_show_version.connect(self.sig_show_version)
+        if message.role == "assistant":
+            widget.set_stats(message.stats, message.finish_reason)
+            widget.set_versions(message.version, message.versions)
         self.placeholder.setVisible(False)
         return widget
+
+    @Slot(int, object)
+    def change_message(self, index: int, message: StoredMessage) -> None:
+        """Message `index` (a position in the whole conversation) is now `message`: another version of it."""
+        shown = index - len(self._earlier)
+        if shown < 0:
+            self._earlier[index] = message
+            return
+        if shown >= len(self.messages):
+            return
+        widget = self.messages[shown]
+        widget.message_id = message.id
+        widget.set_text(message.content)
+        widget.set_stats(message.stats, message.finish_reason)
+        widget.set_versions(message.version, message.versions)
 
     @Slot(int)
     def remove_from(self, index: int) -> None:
@@ -184,7 +205,7 @@ class ChatView(QScrollArea):
         streaming = self._streaming is not None
         for i, widget in enumerate(self.messages):
             widget.set_regenerate_visible(not streaming and i == len(self.messages) - 1)
-            widget.edit_button.setEnabled(not streaming)
+            widget.set_replying(streaming)
 
     # -- the streaming reply ----------------------------------------------------------------
 
@@ -257,6 +278,20 @@ class ChatView(QScrollArea):
         self._streaming.set_text(self.reply_text)
         self._last_render_seconds = time.perf_counter() - started
         self._stream_dirty = False
+
+    # -- the column -------------------------------------------------------------------------
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_column(self.viewport().width())
+        return super().viewportEvent(event)
+
+    def _fit_column(self, width: int) -> None:
+        """Messages as wide as the view, up to MAX_COLUMN_WIDTH, centred."""
+        side = max(MIN_SIDE_MARGIN, (width - MAX_COLUMN_WIDTH) // 2)
+        margins = self._layout.contentsMargins()
+        if margins.left() != side:
+            self._layout.setContentsMargins(side, margins.top(), side, margins.bottom())
 
     # -- scrolling --------------------------------------------------------------------------
 

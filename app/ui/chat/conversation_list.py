@@ -1,9 +1,14 @@
 """The sidebar of conversations: new, rename, delete, search by title, and beside each conversation
-whose KV cache is kept, the cache's size (in a muted type at the right; its tooltip says more)."""
+whose KV cache is kept, the cache's size (in a muted type at the right; its tooltip says more).
+
+The list is in the order of the latest activity, but while the pointer is over it the rows stay where
+they are (a reply that ends elsewhere would move a row under the click); it is sorted again when the
+pointer leaves. Esc in the search box clears it, and a second Esc goes back to the composer.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -86,6 +91,10 @@ class ConversationList(QWidget):
     """The search text changed."""
     sig_forget_kept = Signal(int)
     """The user asked to forget conversation id's kept cache (its context menu)."""
+    sig_resort = Signal()
+    """The pointer left the list, which kept its rows in place for it: fill it again, in the store's order."""
+    sig_search_left = Signal()
+    """Esc in the empty search box: the user is done searching (the composer takes the keys)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -96,6 +105,7 @@ class ConversationList(QWidget):
         self.search.setPlaceholderText(self.tr("Search titles"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.sig_search)
+        self.search.installEventFilter(self)
         self.list = QListWidget()
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -104,6 +114,9 @@ class ConversationList(QWidget):
         self.list.customContextMenuRequested.connect(self._on_context_menu)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemChanged.connect(self._on_item_edited)
+        self.list.installEventFilter(self)
+        self._pointer_inside = False
+        self._order_kept = False  # rows were kept in place for the pointer: sort when it leaves
         self.rename_button = QToolButton()
         self.rename_button.setText(self.tr("Rename"))
         self.rename_button.clicked.connect(self._on_rename_clicked)
@@ -125,7 +138,33 @@ class ConversationList(QWidget):
         self.confirm_delete = True  # tests switch the dialog off
         self.context_menu: QMenu | None = None  # the one open now
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.Enter:
+            self._pointer_inside = True
+        elif watched is self.list and event.type() == QEvent.Type.Leave:
+            self._pointer_inside = False
+            if self._order_kept:
+                self._order_kept = False
+                self.sig_resort.emit()
+        elif watched is self.search and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) \
+                and event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            event.accept()  # the search box's Esc, not the window's (which stops a reply)
+            if event.type() == QEvent.Type.KeyPress:
+                self._on_search_escape()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _on_search_escape(self) -> None:
+        if self.search.text():
+            self.search.clear()
+        else:
+            self.sig_search_left.emit()
+
     def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
+        """Show these conversations (newest activity first); under the pointer the rows shown keep their places."""
+        if self._pointer_inside and self.list.count():
+            conversations = self._in_place(conversations)
+            self._order_kept = True
         self._filling = True
         self.list.clear()
         for c in conversations:
@@ -141,6 +180,12 @@ class ConversationList(QWidget):
         has = self.list.count() > 0
         self.rename_button.setEnabled(has)
         self.delete_button.setEnabled(has)
+
+    def _in_place(self, conversations: list[Conversation]) -> list[Conversation]:
+        """The rows shown in the order shown; a new conversation first, one that is gone left out."""
+        place = {self.list.item(row).data(ID_ROLE): row for row in range(self.list.count())}
+        new = [c for c in conversations if c.id not in place]
+        return new + sorted((c for c in conversations if c.id in place), key=lambda c: place[c.id])
 
     def set_kept(self, marks: dict[int, tuple[str, str]]) -> None:
         """Beside each conversation in `marks` (id -> size, description) its kept cache; the others show none."""

@@ -33,7 +33,8 @@ class ConversationSettings(QWidget):
         self.seed.setSpecialValueText(self.tr("random"))
         self.reset_button = QPushButton(self.tr("Defaults"))
         self.reset_button.clicked.connect(self._on_reset_clicked)
-        note = QLabel(self.tr("Saved with this conversation; used from the next reply on."))
+        note = QLabel(self.tr("Saved with this conversation; used from the next reply on. A new conversation "
+                              "starts from the defaults."))
         note.setWordWrap(True)
         note.setStyleSheet(MUTED_STYLE)
 

@@ -39,6 +39,8 @@ class Conversations(QObject):
         sidebar.sig_renamed.connect(self._on_renamed)
         sidebar.sig_deleted.connect(lambda conversation_id: spawn(self.delete(conversation_id)))
         sidebar.sig_search.connect(lambda _text: self.refresh())
+        sidebar.sig_resort.connect(self.refresh)
+        sidebar.sig_search_left.connect(composer.focus_input)
         settings_form.sig_changed.connect(self._on_settings_changed)
         session.sig_titles_changed.connect(self.refresh)
         session.sig_saved_again.connect(self._on_saved_again)
@@ -86,9 +88,10 @@ class Conversations(QObject):
         self._composer.focus_input()
 
     async def new(self) -> None:
-        """Start a conversation with the sampling the settings form shows now."""
+        """Start a conversation from the default settings: what one conversation was given (a max tokens
+        of 20 for a quick test) never silently cuts the next one short."""
         await self._session.stop_and_wait()
-        conversation = self._store.create_conversation(sampling=self._settings_form.sampling())
+        conversation = self._store.create_conversation()
         await self.open(conversation.id)
 
     async def delete(self, conversation_id: int) -> None:

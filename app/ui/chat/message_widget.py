@@ -1,5 +1,8 @@
 """One message in the conversation: who said it, the Markdown body, actions and reply stats.
 
+A reply written more than once shows "‹ 2/3 ›" among its actions to flip between its versions. The
+actions wrap onto more lines, and the stats line wraps, so a message is never wider than the column.
+
 A message longer than DISPLAY_LIMIT characters is shown as the start of its plain text with a note
 of its full size: laying out megabytes of rich text freezes the window for minutes and takes
 gigabytes. Copy still copies the whole message.
@@ -7,6 +10,7 @@ gigabytes. Copy still copies the whole message.
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QUrl, Signal, Slot
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBro
 from app.core.prompt_progress import PromptProgress
 from app.engine.records import ReplyStats
 from app.ui import style
+from app.ui.chat.flow_layout import RightFlowLayout
 from app.ui.chat.markdown_render import COPY_CODE_SCHEME, DARK, LIGHT, MarkdownRenderer
 
 DISPLAY_LIMIT = 50_000
@@ -45,9 +50,17 @@ def is_dark(widget: QWidget) -> bool:
     return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
+STATS_SEPARATOR = "  ·  "
+
+
 def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
+    return STATS_SEPARATOR.join(stats_parts(stats, finish_reason))
+
+
+def stats_parts(stats: ReplyStats | None, finish_reason: str | None) -> list[str]:
+    """What a reply's stats line says, part by part ("122 tokens", "first token 0.71 s", ...)."""
     if stats is None:
-        return ""
+        return []
     translate = QCoreApplication.translate
     parts = [translate("MessageWidget", "{tokens} tokens").format(tokens=stats.generated_tokens)]
     if stats.time_to_first_token is not None:
@@ -79,7 +92,7 @@ def format_stats(stats: ReplyStats | None, finish_reason: str | None) -> str:
         parts.append(translate("MessageWidget", "max tokens reached"))
     elif finish_reason == "context_full":
         parts.append(translate("MessageWidget", "context full"))
-    return "  ·  ".join(parts)
+    return parts
 
 
 def kept_cache_words(source: str, seconds: float | None, read_again: str) -> str:
@@ -160,6 +173,8 @@ class MessageWidget(QFrame):
     """Edit this user message (by its store id) and resend from there."""
     sig_regenerate = Signal()
     """Replace this reply with a new one."""
+    sig_show_version = Signal(int, int)
+    """Show version N (the second int, 0 is the first written) of this reply (by its store id)."""
 
     def __init__(self, role: str, text: str = "", message_id: int | None = None, parent=None):
         super().__init__(parent)
@@ -177,20 +192,38 @@ class MessageWidget(QFrame):
                                       self._on_copy_clicked)
         self.edit_button = self._tool(self.tr("Edit"), self.tr("Edit this message and resend from here"),
                                       lambda: self.sig_edit.emit(self.message_id or -1))
-        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr("Write this reply again"),
-                                            self.sig_regenerate.emit)
+        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr(
+            "Write this reply again (this one is kept: ‹ › flip between the versions)"), self.sig_regenerate.emit)
+        self.version, self.versions = 0, 1
+        self._replying = False
+        self.versions_box = QWidget(self)  # ‹ 2/3 ›: one item of the actions, never split over two lines
+        self.previous_version_button = self._tool("‹", self.tr("Show the previous version of this reply"),
+                                                  lambda: self._on_flip(-1))
+        self.version_label = QLabel()
+        self.next_version_button = self._tool("›", self.tr("Show the next version of this reply"),
+                                              lambda: self._on_flip(1))
+        versions_row = QHBoxLayout(self.versions_box)
+        versions_row.setContentsMargins(0, 0, 6, 0)
+        versions_row.setSpacing(0)
+        for w in (self.previous_version_button, self.version_label, self.next_version_button):
+            versions_row.addWidget(w)
+        self.actions = QWidget(self)
+        actions = RightFlowLayout(self.actions)
+        for w in (self.versions_box, self.edit_button, self.regenerate_button, self.copy_button):
+            actions.addWidget(w)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.role_label)
-        header.addStretch(1)
-        for b in (self.edit_button, self.regenerate_button, self.copy_button):
-            header.addWidget(b)
+        header.addWidget(self.role_label, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.actions, 1)
 
         self.body = MarkdownView()
         self.body.sig_copy_code.connect(self._on_copy_code)
         self.status_label = QLabel()  # "Reading prompt..." while waiting
+        self.status_label.setWordWrap(True)
         self.status_label.setVisible(False)
         self.stats_label = QLabel()
+        self.stats_label.setWordWrap(True)  # a narrow column wraps the line rather than widening the message
+        self.stats_label.setTextFormat(Qt.TextFormat.RichText)
         self.stats_label.setObjectName("stats")
         self.stats_label.setStyleSheet(f"color: {style.FAINT_COLOR}; font-size: 11px;")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -213,6 +246,7 @@ class MessageWidget(QFrame):
         # Only now, with every child in a layout: showing a parentless child would open it as a window.
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(False)
+        self.versions_box.setVisible(False)
         self.set_text(text)
 
     def _apply_colors(self) -> None:
@@ -273,12 +307,38 @@ class MessageWidget(QFrame):
         self.status_label.setVisible(bool(status))
 
     def set_stats(self, stats: ReplyStats | None, finish_reason: str | None) -> None:
-        line = format_stats(stats, finish_reason)
-        self.stats_label.setText(line)
-        self.stats_label.setVisible(bool(line))
+        # A narrow column wraps the line between its parts, never inside one ("K f16 / V f16" stays whole).
+        parts = stats_parts(stats, finish_reason)
+        self.stats_label.setText("&nbsp; · &nbsp;".join(
+            f'<span style="white-space: nowrap">{html.escape(part)}</span>' for part in parts))
+        self.stats_label.setVisible(bool(parts))
 
     def set_regenerate_visible(self, visible: bool) -> None:
         self.regenerate_button.setVisible(visible and self.role == "assistant")
+
+    def set_versions(self, version: int, versions: int) -> None:
+        """This reply shows version `version` (0 is the first written) of `versions`; one version shows no arrows."""
+        self.version, self.versions = version, versions
+        self.version_label.setText(f"{version + 1}/{versions}")
+        self.version_label.setToolTip(self.tr("Version {shown} of {total} of this reply").format(
+            shown=version + 1, total=versions))
+        self.versions_box.setVisible(versions > 1)
+        self._enable_flips()
+
+    def set_replying(self, replying: bool) -> None:
+        """While a reply is written nothing earlier changes: no edit, no other version."""
+        self._replying = replying
+        self.edit_button.setEnabled(not replying)
+        self._enable_flips()
+
+    def _enable_flips(self) -> None:
+        self.previous_version_button.setEnabled(not self._replying and self.version > 0)
+        self.next_version_button.setEnabled(not self._replying and self.version < self.versions - 1)
+
+    def _on_flip(self, step: int) -> None:
+        wanted = self.version + step
+        if self.message_id is not None and 0 <= wanted < self.versions:
+            self.sig_show_version.emit(self.message_id, wanted)
 
     def code_block(self, n: int) -> str:
         return self._code_blocks[n]

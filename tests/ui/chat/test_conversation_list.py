@@ -1,9 +1,12 @@
 """The sidebar's list on its own: a kept cache's size beside its conversation, drawn and kept across
-refills, without being taken for a rename; its context menu offers to forget the cache."""
+refills, without being taken for a rename; its context menu offers to forget the cache; its rows stay
+in place while the pointer is over it."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtGui import QEnterEvent, QPixmap
+from PySide6.QtWidgets import QApplication
 
 from app.core.store import Conversation
 from app.ui.chat.conversation_list import ConversationList
@@ -69,3 +72,31 @@ def test_the_context_menu_offers_to_forget_a_kept_cache(qtbot):
     sidebar._on_context_menu(sidebar.list.visualItemRect(sidebar.list.item(2)).center())
     assert [a.text() for a in sidebar.context_menu.actions()] == ["Rename", "Delete"]
     sidebar.context_menu.close()
+
+
+def titles(sidebar) -> list[str]:
+    return [sidebar.list.item(r).text() for r in range(sidebar.list.count())]
+
+
+def test_the_rows_stay_in_place_while_the_pointer_is_over_the_list(qtbot):
+    sidebar = ConversationList()
+    qtbot.addWidget(sidebar)
+    resorts = []
+    sidebar.sig_resort.connect(lambda: resorts.append(True))
+    a, b, c = Conversation(1, "A", updated=3), Conversation(2, "B", updated=2), Conversation(3, "C", updated=1)
+    sidebar.set_conversations([a, b, c], current=1)
+    QApplication.sendEvent(sidebar.list, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    sidebar.set_conversations([Conversation(3, "C renamed", updated=9), a, b], current=1)  # C's reply ended
+    assert titles(sidebar) == ["A", "B", "C renamed"]  # nothing moves under the pointer; the title is new
+    assert resorts == []
+    sidebar.set_conversations([Conversation(4, "D", updated=10), Conversation(3, "C renamed", updated=9), a],
+                              current=4)  # a new one (Ctrl+N) comes first; a deleted one goes
+    assert titles(sidebar) == ["D", "A", "C renamed"] and sidebar.current_id() == 4
+
+    QApplication.sendEvent(sidebar.list, QEvent(QEvent.Type.Leave))
+    assert resorts == [True]  # the window fills it again from the store ...
+    sidebar.set_conversations([Conversation(4, "D", updated=10), Conversation(3, "C renamed", updated=9), a],
+                              current=4)
+    assert titles(sidebar) == ["D", "C renamed", "A"]  # ... in the order of the latest activity
+    QApplication.sendEvent(sidebar.list, QEvent(QEvent.Type.Leave))
+    assert resorts == [True]  # nothing was held back: nothing to sort again

@@ -3,6 +3,8 @@ of the conversation on screen, and the bar filling while a long prompt is read."
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
@@ -124,3 +126,69 @@ def test_a_conversation_with_a_kept_cache_shows_the_tokens_its_cache_holds(tmp_p
     finally:
         loop.run_until_complete(window.shutdown())
         shiboken6.delete(window)
+
+
+class PromptSteps:
+    """Holds the engine thread before each batch of a prompt's reading (the real llama.cpp eval runs after),
+    so that the test sees the window between two 512-token steps. A single token (generation) passes."""
+
+    def __init__(self, llm) -> None:
+        self._llm = llm
+        self._eval = llm.eval
+        self.held_at: int | None = None  # the context's tokens when the engine was held
+        self._arrived = threading.Event()
+        self._go = threading.Event()
+        self._open = False
+        llm.eval = self.eval
+
+    def eval(self, tokens):
+        if len(tokens) > 1 and not self._open:
+            self.held_at = self._llm.n_tokens
+            self._go.clear()
+            self._arrived.set()
+            self._go.wait()
+        return self._eval(tokens)
+
+    @property
+    def waiting(self) -> bool:
+        return self._arrived.is_set()
+
+    def release(self) -> None:
+        self._arrived.clear()
+        self._go.set()
+
+    def open(self) -> None:
+        self._open = True
+        self.release()
+        self._llm.eval = self._eval
+
+
+def test_the_context_bar_fills_at_every_step_while_a_long_prompt_is_read(window, loop, qtbot):
+    short_replies(window)
+    progress = []
+    window.session.sig_reply_reading_prompt.connect(progress.append)
+    steps = PromptSteps(window.host._engine.loaded().llm)  # the real Llama of the engine thread
+    shown = []
+    try:
+        send(loop, qtbot, window, "Summarize: " + "the river flows past the old mill and the hills. " * 150,
+             wait=False)
+        while True:
+            loop.run_until_complete(until(lambda: steps.waiting or not window.session.replying,
+                                          what="the next step of the prompt"))
+            if not steps.waiting:
+                break
+            held = steps.held_at  # the engine waits: the window must show what the context holds now
+            loop.run_until_complete(until(lambda: window.gauge.context_label.text() == f"{held:,} / 4,096 tokens",
+                                          what=f"the Context bar at {held} tokens"))
+            shown.append(shown_context(window)[1])
+            if held:
+                status = window.chat_view.streaming.status_label.text()
+                last = progress[-1]
+                assert last.read == held and f"{last.percent} % of {last.total:,} tokens" in status
+            steps.release()
+    finally:
+        steps.open()
+    assert len(shown) >= 3  # ~1,500 tokens, 512 at a time
+    assert shown[0] == 0.0 and shown == sorted(set(shown)) and shown[-1] >= 1024 / 4096
+    final = loop.run_until_complete(window.host.usage()).cells_used
+    assert shown_context(window) == (f"{final:,} / 4,096 tokens", final / 4096) and final > progress[-1].read

@@ -1,5 +1,6 @@
 """GGUF models already on this computer: in LM Studio's folder, the Hugging Face hub cache,
-GPT4All's folder, Ollama's blobs (named through its manifests), and this app's own folder."""
+GPT4All's folder, Ollama's blobs (named through its manifests), and this app's own folder; with the
+model loaded now and the recent ones (wherever they are) marked as such."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.paths import data_dir
@@ -23,6 +24,11 @@ HF_CACHE = QT_TRANSLATE_NOOP("ModelLibrary", "Hugging Face cache")
 GPT4ALL = "GPT4All"
 OLLAMA = "Ollama"
 OWN = "KV Chat"
+STARTER = QT_TRANSLATE_NOOP("ModelLibrary", "KV Chat's starter model")
+OPENED_BEFORE = QT_TRANSLATE_NOOP("ModelLibrary", "Opened in KV Chat")
+# How a listed model stands in the app (FoundModel.marks; the window words them).
+LOADED = "loaded"
+RECENT = "recent"
 OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
 NOT_CHAT_MODELS = ("clip", "mllama_vision")  # vision projectors ship as GGUF files too
 OLLAMA_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -38,6 +44,7 @@ class FoundModel:
     size: int
     info: ModelInfo | None = None
     error: str | None = None  # why the header could not be read
+    marks: tuple[str, ...] = ()  # LOADED, RECENT
 
 
 def own_models_dir() -> Path:
@@ -173,3 +180,39 @@ def scan_models(folders: dict[str, list[Path]] | None = None, hf_cache_dir: Path
                 continue
         found.append(FoundModel(str(path), name, translate("ModelLibrary", source), size, info, error))
     return found
+
+
+def list_models(loaded: str | None, recent: Sequence[str], starter: Path | str | None = None,
+                folders: dict[str, list[Path]] | None = None, hf_cache_dir: Path | None = None) -> list[FoundModel]:
+    """What the models window lists: the model loaded now and the recent ones, marked, first; then the
+    rest of what the scan finds. A file both known and found is listed once, under the tool that keeps it."""
+    found = scan_models(folders, hf_cache_dir)
+    by_path: dict[Path, int] = {}
+    for index, model in enumerate(found):
+        by_path.setdefault(_resolved(model.path), index)
+    known: list[FoundModel] = []
+    seen: set[Path] = set()
+    for path in ([loaded] if loaded else []) + list(recent):
+        real = _resolved(path) if path else None
+        if real is None or real in seen:
+            continue  # a recent file since deleted or moved cannot be opened
+        seen.add(real)
+        marks = (LOADED,) if path == loaded else (RECENT,)
+        if real in by_path:
+            index = by_path.pop(real)
+            known.append(replace(found[index], marks=marks))
+            found[index] = None
+            continue
+        source = STARTER if starter is not None and real == _resolved(str(starter)) else OPENED_BEFORE
+        info, error = _read_info(Path(path))
+        known.append(FoundModel(path, Path(path).stem, translate("ModelLibrary", source), real.stat().st_size,
+                                info, error, marks))
+    return known + [model for model in found if model is not None]
+
+
+def _resolved(path: str) -> Path | None:
+    try:
+        real = Path(path).resolve()
+        return real if real.is_file() else None
+    except (OSError, RuntimeError):
+        return None

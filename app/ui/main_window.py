@@ -3,6 +3,7 @@ EngineHost, the store and the settings file, and is the one place errors are sho
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from pathlib import Path
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.menus.kept_caches.setEnabled(host.kept is not None)
         self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         self.kv_panel.sig_open_model.connect(self.open_model_dialog)
+        self.kv_panel.model_combo.activated.connect(self._on_model_picked)  # the user's choice, not a refill
         self.kv_panel.sig_open_lab.connect(self.open_lab)
         self.session.sig_error.connect(self.show_error)
         self.files.sig_error.connect(self.show_error)
@@ -241,12 +243,17 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_models(self) -> ModelsWindow:
         if self.models is None:
-            self.models = ModelsWindow()
+            self.models = ModelsWindow(known=self._known_models)
             self.models.sig_open_model.connect(self.open_model)
-            spawn(self.models.refresh())
+        spawn(self.models.refresh())  # the loaded and recent models may have changed since it was last shown
         self.models.show()
         self.models.raise_()
         return self.models
+
+    def _known_models(self) -> tuple[str | None, list[str]]:
+        """The model loaded now (none while a server is used) and the ones the KV panel offers."""
+        loaded = self.host.report.config.model_path if self.host.report is not None else None
+        return loaded, self.settings.model_choices(starter_model_path())
 
     # -- the KV lab -------------------------------------------------------------------------
 
@@ -306,6 +313,8 @@ class MainWindow(QMainWindow):
         self.context_on_screen.loaded()
         self.banner.clear("load")
         self.banner.clear("template")
+        if self.models is not None and self.models.isVisible():
+            spawn(self.models.refresh())  # its "loaded" mark moves
         if report.chat_template_problem:
             self.banner.show_message(self.tr(
                 "{model} loaded, but {problem}: your messages are continued as plain text, not answered as a "
@@ -359,9 +368,20 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def open_model(self, path: str) -> None:
+        """Every way of choosing a model (File → Open, the KV panel's list, the models window, a drop) loads it at
+        once: with the cache settings last used for it, else with those of the model in use now."""
+        in_use = self.host.report.config if self.host.report is not None else self.kv_panel.config()
         self.kv_panel.select_model(path)
+        if path not in self.settings.models and in_use is not None:
+            self.kv_panel.set_fields(dataclasses.replace(in_use, model_path=path))
         config = self.kv_panel.config()
+        if self.host.report is not None and config == self.host.report.config and not self.remote_mode.active:
+            return  # chosen again: it is loaded so already
         spawn(self.apply(config))
+
+    @Slot(int)
+    def _on_model_picked(self, index: int) -> None:
+        self.open_model(self.kv_panel.model_combo.itemData(index))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter
 
-from app.core.model_library import GPT4ALL, HF_CACHE, LM_STUDIO, OLLAMA, OWN, scan_models
+from app.core.model_library import GPT4ALL, HF_CACHE, LM_STUDIO, LOADED, OLLAMA, OWN, RECENT, list_models, scan_models
 from tests import model_files
 
 
@@ -101,3 +101,32 @@ def test_the_same_file_reached_twice_is_listed_once(starter_model, tmp_path):
     found = scan_models({LM_STUDIO: [tmp_path / "a"], GPT4ALL: [tmp_path / "b"]}, hf_cache_dir=tmp_path / "none",
                         read_headers=False)
     assert len(found) == 1
+
+
+def test_the_loaded_and_recent_models_are_listed_and_marked_wherever_they_are(starter_model, gemma_model, tmp_path):
+    folders = build_layouts(tmp_path, starter_model)
+    kept_elsewhere = place(gemma_model, tmp_path / "my models" / "gemma.gguf")
+    gone = tmp_path / "deleted.gguf"
+    listed = list_models(str(starter_model), [str(kept_elsewhere), str(starter_model), str(gone), str(kept_elsewhere)],
+                         starter=starter_model, folders=folders, hf_cache_dir=tmp_path / "no-hf")
+    first, second = listed[:2]
+    assert (first.path, first.marks, first.source) == (str(starter_model), (LOADED,), "KV Chat's starter model")
+    assert first.info is not None and first.info.n_ctx_train == 8192
+    assert (second.path, second.marks, second.source) == (str(kept_elsewhere), (RECENT,), "Opened in KV Chat")
+    assert second.info.architecture == "gemma3"
+    assert str(gone) not in [m.path for m in listed]  # a recent file deleted since cannot be opened
+    assert [m.path for m in listed].count(str(kept_elsewhere)) == 1
+    assert {m.source for m in listed[2:]} == {LM_STUDIO, GPT4ALL, OLLAMA, OWN} and not any(m.marks for m in listed[2:])
+
+
+def test_a_recent_model_the_scan_finds_keeps_its_source_and_is_marked(starter_model, tmp_path):
+    folders = build_layouts(tmp_path, starter_model)
+    in_lm_studio = tmp_path / "lmstudio" / "models" / "HuggingFaceTB" / "SmolLM2-GGUF" / "smollm2-q4_1.gguf"
+    listed = list_models(None, [str(in_lm_studio)], folders=folders, hf_cache_dir=tmp_path / "no-hf")
+    assert (listed[0].path, listed[0].source, listed[0].marks) == (str(in_lm_studio), LM_STUDIO, (RECENT,))
+    assert [m.path for m in listed].count(str(in_lm_studio)) == 1
+    assert len(listed) == len(scan_models(folders, tmp_path / "no-hf"))
+
+
+def test_nothing_loaded_nothing_recent_is_the_scan(tmp_path):
+    assert list_models(None, [], folders={}, hf_cache_dir=tmp_path / "none") == []

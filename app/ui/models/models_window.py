@@ -1,5 +1,5 @@
-"""File → Models: the GGUF files already on this computer (opened with one click) and downloads
-from a Hugging Face repository, with progress, cancel and resume."""
+"""File → Models: the GGUF files already on this computer (opened with one click; the loaded and the
+recent ones marked) and downloads from a Hugging Face repository, with progress, cancel and resume."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.model_download import DownloadCancelled, DownloadError, RemoteFile, download_gguf, list_gguf_files
-from app.core.model_library import FoundModel, own_models_dir, scan_models
+from app.core.model_library import LOADED, RECENT, FoundModel, list_models, own_models_dir
+from app.core.paths import starter_model_path
+from app.ui.escape_closes import close_on_escape
 from app.ui.style import ERROR_COLOR, colored, file_size
 from app.ui.tasks import spawn
 
@@ -48,9 +50,11 @@ class ModelsWindow(QWidget):
     sig_open_model = Signal(str)
     """Load this model file."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, known=None):
+        """`known`: () -> (the model path loaded now or None, the recent model paths), asked at each refresh."""
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Models"))
+        self.known = known or (lambda: (None, []))
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kvchat-models")
         self._cancel = threading.Event()
         self._downloading = False
@@ -63,9 +67,10 @@ class ModelsWindow(QWidget):
         self.filter.textChanged.connect(self._apply_filter)
         self.refresh_button = QPushButton(self.tr("Look again"))
         self.refresh_button.clicked.connect(lambda: spawn(self.refresh()))
-        self.table = QTableWidget(0, 6)
+        self.table = QTableWidget(0, 7)
         self.table.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Source"), self.tr("Quantization"),
-                                              self.tr("Size"), self.tr("Architecture"), self.tr("Trained context")])
+                                              self.tr("Size"), self.tr("Architecture"), self.tr("Trained context"),
+                                              self.tr("In KV Chat")])
         self.table.setSortingEnabled(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -123,14 +128,17 @@ class ModelsWindow(QWidget):
         layout.addWidget(local_box, 3)
         layout.addWidget(download_box, 1)
         self.resize(980, 640)
+        close_on_escape(self)
 
     # -- models on this computer --------------------------------------------------------------
 
     async def refresh(self) -> list[FoundModel]:
         self.status.setText(self.tr("Looking…"))
         self.refresh_button.setEnabled(False)
+        loaded, recent = self.known()
         try:
-            self.found = await asyncio.get_running_loop().run_in_executor(self._pool, scan_models)
+            self.found = await asyncio.get_running_loop().run_in_executor(
+                self._pool, lambda: list_models(loaded, recent, starter_model_path()))
         finally:
             self.refresh_button.setEnabled(True)
         self.show_found(self.found)
@@ -148,6 +156,7 @@ class ModelsWindow(QWidget):
                 (info.quantization if info else "",) * 2, (file_size(model.size), model.size),
                 (info.architecture if info else self.tr("unreadable: {error}").format(error=model.error),) * 2,
                 (f"{trained:,}" if trained else "", trained),
+                (self._marks(model.marks), 0 if LOADED in model.marks else 1 if RECENT in model.marks else 2),
             ]
             for column, (text, key) in enumerate(cells):
                 item = _SortableItem(text)
@@ -160,6 +169,10 @@ class ModelsWindow(QWidget):
                             self.tr("No GGUF models found in the usual places. Download one below, "
                                     "or open any .gguf file with File → Open model."))
         self._apply_filter()
+
+    def _marks(self, marks: tuple[str, ...]) -> str:
+        words = {LOADED: self.tr("loaded"), RECENT: self.tr("recent")}
+        return ", ".join(words[mark] for mark in marks if mark in words)
 
     @Slot()
     def _apply_filter(self, *_args) -> None:

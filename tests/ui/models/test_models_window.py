@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from app.core.model_library import OWN, own_models_dir
+from app.ui.tasks import wait_all
 from tests.fake_hub import FakeHub
 from tests.core.test_model_library import place
 from tests.ui.conftest import until
@@ -67,9 +68,35 @@ def test_columns_sort_as_people_read_them(window, loop, starter_model, gemma_mod
     def column(c):
         return [table.item(r, c).text() for r in range(table.rowCount())]
 
+    # Besides the three, the starter model the window has loaded is listed (marked "loaded").
     table.sortItems(0, Qt.SortOrder.AscendingOrder)
-    assert column(0) == ["alpha-large", "beta-small", "Zeta-small"]  # not "Zeta" first, as plain text sorts
+    assert column(0) == ["alpha-large", "beta-small", starter_model.stem, "Zeta-small"]  # "Zeta" last, unlike text
     table.sortItems(3, Qt.SortOrder.DescendingOrder)
     assert column(0)[0] == "alpha-large" and column(3)[0].endswith("MB")
     table.sortItems(5, Qt.SortOrder.AscendingOrder)
-    assert column(5) == ["8,192", "8,192", "32,768"]  # as numbers: "32,768" < "8,192" as text
+    assert column(5) == ["8,192", "8,192", "8,192", "32,768"]  # as numbers: "32,768" < "8,192" as text
+    table.sortItems(6, Qt.SortOrder.AscendingOrder)
+    assert column(6) == ["loaded", "", "", ""] and column(0)[0] == starter_model.stem
+
+
+def test_the_window_lists_the_model_it_has_loaded_and_follows_a_load(window, loop, qtbot, gemma_model, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # nothing in the usual places
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    starter = window.host.report.config.model_path
+    models = window.open_models()
+    loop.run_until_complete(wait_all())
+    marks = {models.table.item(r, 0).data(Qt.ItemDataRole.UserRole): models.table.item(r, 6).text()
+             for r in range(models.table.rowCount())}
+    assert marks == {starter: "loaded"} and "No GGUF models found" not in models.status.text()
+
+    window.open_model(str(gemma_model))  # opened elsewhere while the window is open: the marks follow
+    loop.run_until_complete(wait_all())
+    loop.run_until_complete(until(lambda: window.host.report is not None and not window.kv_panel.busy,
+                                  what="the load"))
+    loop.run_until_complete(wait_all())
+    marks = {models.table.item(r, 0).data(Qt.ItemDataRole.UserRole): models.table.item(r, 6).text()
+             for r in range(models.table.rowCount())}
+    assert marks == {str(gemma_model): "loaded", starter: "recent"}
+    qtbot.keyClick(models.table, Qt.Key.Key_Escape)
+    assert not models.isVisible()

@@ -1,7 +1,12 @@
 """Light and dark: follow the system's colour scheme (or the user's choice), on every platform.
 
 Qt's Fusion style with an explicit palette looks the same everywhere; widgets that draw with
-their own colours re-style themselves when the palette changes (QEvent.PaletteChange).
+their own colours re-style themselves when the palette changes (QEvent.PaletteChange), and ask
+`is_dark()` which theme is on: a widget's own palette may carry its style sheet's background.
+
+Qt does not hand a new application palette to a widget with a style sheet, nor to anything inside
+one: the sheet froze the palette it was polished with, so a theme switched at run time left their
+text dark on dark. Switching therefore polishes every style sheet again, with the new palette.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("system", "light", "dark")
+
+
+def is_dark() -> bool:
+    """Whether the application's palette (the theme in use) is a dark one."""
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def system_prefers_dark() -> bool:
@@ -53,4 +63,13 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setStyle("Fusion")
     app.setPalette(_palette(dark))
+    _polish_style_sheets_again(app)
     return dark
+
+
+def _polish_style_sheets_again(app: QApplication) -> None:
+    """Each widget with a style sheet takes the application's palette again (and so does all inside it)."""
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)

@@ -355,8 +355,17 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     async def disconnect_server(self) -> None:
-        """Back to this computer: the model in the KV panel is loaded again."""
+        """Back to this computer, as if never connected: the model loaded before, with its settings (or, if none
+        was, the starter model) is loaded again."""
+        if not self.remote_mode.active:
+            return
+        config = self.remote_mode.local_config
         await self.remote_mode.disconnect()
+        if config is not None:
+            self.kv_panel.select_model(config.model_path)
+            self.kv_panel.set_fields(config)
+        elif starter_model_path() is not None:
+            self.kv_panel.select_model(str(starter_model_path()))
         config = self.kv_panel.config()
         if config is not None:
             await self.apply(config)

@@ -46,6 +46,9 @@ class Menus(QObject):
         self.lab = self._add(menu, self.tr("KV &lab…"), "Ctrl+L", w.open_lab)
         self.kept_caches = self._add(menu, self.tr("&Kept caches…"), "", w.open_kept_caches)
         self.connect = self._add(menu, self.tr("&Connect to a server…"), "Ctrl+Shift+K", w.connect_to_server)
+        self.disconnect = self._add(menu, self.tr("&Disconnect from the server"), "",
+                                    lambda: spawn(w.disconnect_server()))
+        self.disconnect.setEnabled(False)
 
         menu = bar.addMenu(self.tr("&Help"))
         self._add(menu, self.tr("&Keyboard shortcuts"), "F1", w.show_shortcuts)
@@ -53,6 +56,7 @@ class Menus(QObject):
     def set_remote(self, active: bool) -> None:
         """While the chat talks to a server, the lab (it measures this computer's model) is set aside."""
         self.lab.setEnabled(not active)
+        self.disconnect.setEnabled(active)
 
     def _add(self, menu, text: str, shortcut: str, handler) -> QAction:
         action = QAction(text, self.window)

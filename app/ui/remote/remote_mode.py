@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 from app.engine.errors import EngineError
 from app.engine.remote.host import RemoteHost
 from app.ui.remote.connect_dialog import ConnectDialog
-from app.ui.remote.remote_panel import RemotePanel
+from app.ui.remote.remote_panel import RemotePanel, model_label
 from app.ui.settings_keeper import SettingsKeeper
 from app.ui.tasks import spawn
 
@@ -38,6 +38,7 @@ class RemoteMode(QObject):
         self._settings = settings
         self._dialog_parent = dialog_parent
         self.remote: RemoteHost | None = None
+        self.local_config = None  # the LoadConfig loaded here before connecting: what Disconnect loads again
         self.panel = RemotePanel()
         self.panel.sig_disconnect.connect(self.sig_disconnect_requested)
         self.panel.sig_model_chosen.connect(lambda model: spawn(self.choose_model(model)))
@@ -61,6 +62,8 @@ class RemoteMode(QObject):
         if previous is not None:
             await previous.close()
         else:
+            report = self._local_host.report
+            self.local_config = report.config if report is not None else None
             await self._local_host.unload()
         self._session.host = remote
         self._settings.change(remote_url=remote.base_url)
@@ -92,6 +95,7 @@ class RemoteMode(QObject):
         self.sig_connected.emit(remote.report)
 
     def describe(self, report) -> str:
-        """The status line while connected."""
+        """The status line while connected: the server's address and its model's name (a server that names its
+        model by its file path says where the file is on the server; only the file's name means anything here)."""
         return self.tr("Connected to {kind} at {url} · model {model}").format(
-            kind=report.server, url=report.url, model=report.model)
+            kind=report.server, url=report.url, model=model_label(report.model))

@@ -4,12 +4,24 @@ this app cannot change them)."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.engine.remote.host import RemoteReport
+
+_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|[/\\~])|\\")  # /x, ~/x, C:\x, \\server\x, or any backslash
+
+
+def model_label(model: str) -> str:
+    """How a server's model is shown: its name; for a model named by a file path (llama-cpp-python's server
+    without --model_alias), the file's name without .gguf. "org/model" names stay as they are."""
+    if not _PATH.search(model):
+        return model
+    name = re.split(r"[\\/]", model.rstrip("/\\"))[-1]
+    return name[:-5] if name.lower().endswith(".gguf") and len(name) > 5 else name or model
 
 
 class RemotePanel(QWidget):
@@ -22,10 +34,13 @@ class RemotePanel(QWidget):
         super().__init__(parent)
         title = QLabel(self.tr("Chatting through a server"))
         title.setStyleSheet("font-weight: 600; font-size: 14px;")
+        self.why = QLabel(self.tr("The server decides its cache; disconnect to set it here."))
+        self.why.setObjectName("remoteWhy")
+        self.why.setWordWrap(True)
         self.url = QLabel()
         self.kind = QLabel()
         self.model = QComboBox()
-        self.model.activated.connect(lambda _i: self.sig_model_chosen.emit(self.model.currentText()))
+        self.model.activated.connect(lambda _i: self.sig_model_chosen.emit(self.model.currentData()))
         self.form = QFormLayout()
         self.form.addRow(self.tr("Server"), self.url)
         self.form.addRow(self.tr("Kind"), self.kind)
@@ -44,6 +59,7 @@ class RemotePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addWidget(title)
+        layout.addWidget(self.why)
         layout.addLayout(self.form)
         layout.addWidget(self.facts)
         layout.addWidget(self.settings_note)
@@ -54,8 +70,10 @@ class RemotePanel(QWidget):
         self.url.setText(report.url)
         self.kind.setText(report.server)
         self.model.clear()
-        self.model.addItems(list(report.models))
-        self.model.setCurrentText(report.model)
+        for model in report.models:
+            self.model.addItem(model_label(model), model)
+            self.model.setItemData(self.model.count() - 1, model, Qt.ItemDataRole.ToolTipRole)
+        self.model.setCurrentIndex(max(self.model.findData(report.model), 0))
         if report.facts:
             # The values come from the server: shown as text, never as markup.
             rows = "".join(f"<tr><td>{escape(name)}</td><td>&nbsp;&nbsp;{escape(value)}</td></tr>"

@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
+from app.ui.chat.chat_view import MAX_COLUMN_WIDTH, MIN_SIDE_MARGIN
+
 
 class ComposerEdit(QPlainTextEdit):
     sig_submit = Signal()
@@ -59,11 +61,19 @@ class Composer(QWidget):
         row.addWidget(self.edit, 1)
         row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 4, 12, 10)
+        layout.setContentsMargins(MIN_SIDE_MARGIN, 4, MIN_SIDE_MARGIN, 10)
         layout.addWidget(self._editing_row)
         layout.addLayout(row)
         self._replying = False
         self._blocked = False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # As wide as the messages above it: a wide window centres both in the same column.
+        side = max(MIN_SIDE_MARGIN, (self.width() - MAX_COLUMN_WIDTH) // 2)
+        margins = self.layout().contentsMargins()
+        if margins.left() != side:
+            self.layout().setContentsMargins(side, margins.top(), side, margins.bottom())
 
     @Slot(bool)
     def set_replying(self, replying: bool) -> None:

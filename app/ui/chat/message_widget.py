@@ -47,7 +47,8 @@ def renderer_for(dark: bool) -> MarkdownRenderer:
 
 
 def is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    # The application's palette: the widget's own carries its bubble's background, which kept a dark bubble dark.
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 STATS_SEPARATOR = "  ·  "
@@ -309,7 +310,7 @@ class MessageWidget(QFrame):
     def set_stats(self, stats: ReplyStats | None, finish_reason: str | None) -> None:
         # A narrow column wraps the line between its parts, never inside one ("K f16 / V f16" stays whole).
         parts = stats_parts(stats, finish_reason)
-        self.stats_label.setText("&nbsp; · &nbsp;".join(
+        self.stats_label.setText("&nbsp;&nbsp;·&nbsp; ".join(
             f'<span style="white-space: nowrap">{html.escape(part)}</span>' for part in parts))
         self.stats_label.setVisible(bool(parts))
 

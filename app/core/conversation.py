@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from app.core.conversation_events import ConversationEvents
 from app.core.conversation_io import PortableConversation, PortableMessage, into_store
-from app.core.prompt_progress import PromptReading
+from app.core.reply_under_way import ReplyUnderWay
 from app.core.store import (
     DEFAULT_TITLE,
     Conversation,
@@ -32,7 +32,7 @@ from app.core.store import (
     StoredMessage,
     StoreError,
 )
-from app.engine.backend import ChatBackend, ReplyStream
+from app.engine.backend import ChatBackend
 from app.engine.history_fit import DROP_OLDEST
 from app.engine.records import ChatMessage, ReplyChunk, SamplingParams
 from app.i18n import translate
@@ -54,31 +54,6 @@ def shown_title(title: str) -> str:
     return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN] + "…"
 
 
-class _Reply:
-    """A reply under way: its stream, and its text as it arrives (the text that is saved)."""
-
-    def __init__(self, conversation_id: int, replacing: StoredMessage | None = None) -> None:
-        self.conversation_id = conversation_id
-        self.replacing = replacing  # the reply a regenerate writes again: this one becomes its next version
-        self.parts: list[str] = []  # joined once, at the end: += on a long reply is quadratic
-        self.stream: ReplyStream | None = None
-        self.stop_requested = False
-        self.task: asyncio.Task | None = None
-        self.reading = PromptReading()
-        self.read_prompt = False  # a first chunk of the prompt's reading has come
-
-    @property
-    def text(self) -> str:
-        if len(self.parts) > 1:
-            self.parts = ["".join(self.parts)]
-        return self.parts[0] if self.parts else ""
-
-    def stop(self) -> None:
-        self.stop_requested = True
-        if self.stream is not None:  # else it is cancelled as soon as it exists
-            self.stream.cancel()  # this reply's stream only: a lab or another request goes on
-
-
 def _start_task(coro: Coroutine) -> asyncio.Task:
     return asyncio.ensure_future(coro)
 
@@ -97,7 +72,7 @@ class ConversationModel:
         self.conversation: Conversation | None = None
         self.messages: list[StoredMessage] = []
         self.editing: int | None = None  # index in messages of the message being edited
-        self._reply: _Reply | None = None
+        self._reply: ReplyUnderWay | None = None
         self._start_task = start_task  # the app's task runner, so a failure reaches its error banner
         self._saved_again_as: dict[int, int] = {}  # a vanished conversation's id -> its new id
 
@@ -303,7 +278,7 @@ class ConversationModel:
     # -- the reply --------------------------------------------------------------------------
 
     def _start_reply(self, replacing: StoredMessage | None = None) -> None:
-        reply = _Reply(self.conversation.id, replacing)
+        reply = ReplyUnderWay(self.conversation.id, replacing)
         self._reply = reply
         reply.task = self._start_task(self._stream_reply(reply, self.history(), self.conversation.sampling))
         self.events.replying_changed(True)
@@ -323,7 +298,7 @@ class ConversationModel:
         """The name the open conversation's kept cache goes by (None when none is open)."""
         return kept_cache_name(self.conversation.id) if self.conversation is not None else None
 
-    async def _stream_reply(self, reply: _Reply, history: list[ChatMessage], sampling: SamplingParams) -> None:
+    async def _stream_reply(self, reply: ReplyUnderWay, history: list[ChatMessage], sampling: SamplingParams) -> None:
         last: ReplyChunk | None = None
         error = None
         ended = False  # the stream ran to its end (not abandoned by cancelling the task)
@@ -344,7 +319,7 @@ class ConversationModel:
         if error is not None:
             self.events.error(error)
 
-    def _take(self, chunk: ReplyChunk, reply: _Reply) -> None:
+    def _take(self, chunk: ReplyChunk, reply: ReplyUnderWay) -> None:
         if chunk.phase == "prompt":
             self.events.reply_reading_prompt(reply.reading.update(chunk.stats, chunk.prompt_read))
             if chunk.stats.dropped_messages and not reply.read_prompt:
@@ -366,7 +341,7 @@ class ConversationModel:
                          "messages were left out of this reply's prompt (the system prompt and the latest messages "
                          "are kept). A longer context or a smaller KV cache type keeps more.").format(count=count)
 
-    def _finish_reply(self, reply: _Reply, last: ReplyChunk | None, failure: str | None, ended: bool) -> None:
+    def _finish_reply(self, reply: ReplyUnderWay, last: ReplyChunk | None, failure: str | None, ended: bool) -> None:
         stats = last.stats if last is not None and last.stats.generated_tokens else None
         if failure is not None:
             finish = failure
@@ -392,7 +367,7 @@ class ConversationModel:
                 self.events.message_added(reply.replacing)
         self.events.replying_changed(False)
 
-    def _save_reply(self, reply: _Reply, text: str, stats, finish: str | None) -> StoredMessage:
+    def _save_reply(self, reply: ReplyUnderWay, text: str, stats, finish: str | None) -> StoredMessage:
         """A regenerate's text as the next version of the reply it replaces; any other reply as a new message."""
         if reply.replacing is not None:
             try:

@@ -119,3 +119,5 @@ def test_messages_fit_the_column_of_a_small_window_and_stay_readable_on_a_wide_o
         assert widget.width() <= MAX_COLUMN_WIDTH
         left = widget.mapTo(view.viewport(), QPoint(0, 0)).x()
         assert abs(left - (view.viewport().width() - left - widget.width())) <= 1  # centred
+    composer = window.composer.edit.mapToGlobal(QPoint(0, 0)).x()
+    assert abs(composer - view.messages[0].mapToGlobal(QPoint(0, 0)).x()) <= 16  # the same column

@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--type-k", default="f16", choices=cache_type_names())
     shot.add_argument("--type-v", default="f16", choices=cache_type_names())
     shot.add_argument("--ctx", type=int, default=DEFAULT_N_CTX)
-    shot.add_argument("--tab", default="kv", choices=("kv", "gpu", "conversation", "lab", "models"))
+    shot.add_argument("--tab", default="kv",
+                      choices=("kv", "gpu", "conversation", "lab", "models", "connect", "about"))
     shot.add_argument("--language", default="en", choices=("en", "zh_CN", "system"))
     shot.add_argument("--theme", default="light", choices=("light", "dark", "system"))
     shot.add_argument("--server", metavar="URL", help="chat through this OpenAI-compatible server")

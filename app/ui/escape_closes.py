@@ -9,20 +9,18 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 
 class EscapeCloses(QObject):
-    def __init__(self, window: QWidget):
-        super().__init__(window)
-        self._window = window
+    """Installed on the window it is a child of (the window is its parent: no Python state to outlive)."""
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         # Only the Esc no child took reaches the window itself.
-        if (watched is not self._window or event.type() != QEvent.Type.KeyPress
-                or event.key() != Qt.Key.Key_Escape or event.modifiers() != Qt.KeyboardModifier.NoModifier):
+        if (event.type() != QEvent.Type.KeyPress or event.key() != Qt.Key.Key_Escape
+                or event.modifiers() != Qt.KeyboardModifier.NoModifier or watched is not self.parent()):
             return False
         focus = QApplication.focusWidget()
-        if isinstance(focus, QLineEdit) and focus.text() and not focus.isReadOnly() and focus.window() is self._window:
+        if isinstance(focus, QLineEdit) and focus.text() and not focus.isReadOnly() and focus.window() is watched:
             focus.clear()
         else:
-            self._window.close()
+            watched.close()
         return True
 
 

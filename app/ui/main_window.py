@@ -18,6 +18,7 @@ from app.core.store import ConversationStore
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
+from app.ui.about_dialog import AboutDialog
 from app.ui.banner import Banner
 from app.ui.chat.chat_session import ChatSession
 from app.ui.chat.chat_view import ChatView
@@ -177,6 +178,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("No model loaded"))
             return
         await self.apply(config)
+
+    @Slot()
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     @Slot()
     def show_shortcuts(self) -> ShortcutsDialog:

@@ -52,6 +52,7 @@ class Menus(QObject):
 
         menu = bar.addMenu(self.tr("&Help"))
         self._add(menu, self.tr("&Keyboard shortcuts"), "F1", w.show_shortcuts)
+        self.about = self._add(menu, self.tr("&About KV Chat"), "", w.show_about)
 
     def set_remote(self, active: bool) -> None:
         """While the chat talks to a server, the lab (it measures this computer's model) is set aside."""

@@ -83,6 +83,10 @@ async def _capture(out: Path, model: str | None, messages: list[str], type_k: st
                 shown = window.open_models()
                 shown.resize(1100, 640)
                 await shown.refresh()
+            elif tab == "connect":
+                shown = window.connect_to_server()
+            elif tab == "about":
+                shown = window.show_about()
             await asyncio.sleep(0.4)  # let the last render and the gauge timer land
             if not shown.grab().save(str(out)):
                 raise OSError(f"could not write {out}")

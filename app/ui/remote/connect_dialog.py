@@ -6,7 +6,16 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from app.engine.errors import EngineError
 from app.engine.remote.host import RemoteHost
@@ -46,12 +55,20 @@ class ConnectDialog(QDialog):
         buttons.addButton(self.connect_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.connect_button.clicked.connect(lambda: spawn(self.try_connect()))
         buttons.rejected.connect(self.reject)
+        self.status.hide()  # until there is something to say: an empty label would leave a gap
+        self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.status)
+        layout.addStretch(1)  # a taller dialog grows here, above the buttons, not between the fields
         layout.addWidget(buttons)
-        self.resize(520, 260)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows to show a long status in full
+        self.resize(520, layout.heightForWidth(520))
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     async def try_connect(self) -> RemoteHost | None:
         url = self.url.text().strip()
@@ -60,16 +77,16 @@ class ConnectDialog(QDialog):
         if "://" not in url:
             url = "http://" + url
         self.connect_button.setEnabled(False)
-        self.status.setText(self.tr("Connecting to {url}…").format(url=url))
+        self._say(self.tr("Connecting to {url}…").format(url=url))
         host = RemoteHost(url, self.key.text().strip() or None)
         try:
             await host.connect()
         except EngineError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return None
         except Exception as exc:  # the dialog always ends in "connected" or a message, never "Connecting…"
             _log.error("connecting to %s failed", url, exc_info=exc)
-            self.status.setText(self.tr("Connecting to {url} failed: {error}").format(
+            self._say(self.tr("Connecting to {url} failed: {error}").format(
                 url=url, error=f"{type(exc).__name__}: {exc}"))
             return None
         finally:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdi
 
 from app.engine.records import SamplingParams
 from app.ui.style import MUTED_STYLE
+from app.ui.wheel_guard import guard_wheel
 
 SAVE_DELAY_MS = 400
 
@@ -51,6 +52,7 @@ class ConversationSettings(QWidget):
         form.addRow(self.tr("Seed"), self.seed)
         form.addRow(self.reset_button)
         form.addRow(note)
+        guard_wheel(self)  # scrolling the tab never moves a sampling setting under the pointer
 
         self._filling = False
         self._save_timer = QTimer(self)

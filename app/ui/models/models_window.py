@@ -33,6 +33,7 @@ from app.core.paths import starter_model_path
 from app.ui.escape_closes import close_on_escape
 from app.ui.style import ERROR_COLOR, colored, file_size
 from app.ui.tasks import spawn
+from app.ui.wheel_guard import guard_wheel
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROGRESS_INTERVAL = 0.1  # seconds between progress-bar updates
@@ -129,6 +130,7 @@ class ModelsWindow(QWidget):
         layout.addWidget(download_box, 1)
         self.resize(980, 640)
         close_on_escape(self)
+        guard_wheel(self)  # the wheel never changes a setting that does not have focus
 
     # -- models on this computer --------------------------------------------------------------
 

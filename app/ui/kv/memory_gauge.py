@@ -28,6 +28,7 @@ USED_COLOR = QColor(style.USED_COLOR)
 AWAY_COLOR = QColor(style.USED_COLOR)
 AWAY_COLOR.setAlpha(90)  # cells a conversation not in the context would take: the same hue, faint
 SMALL_TEXT_PX = 11
+MIN_SEGMENT_PX = 3  # 66 of 32,768 cells is a fifth of a pixel: drawn that thin, "some" would read as none
 RSS_REFRESH_MS = 250
 DEVICE_REFRESH_TICKS = 4  # a GPU's free memory is read once a second
 
@@ -59,6 +60,7 @@ class GaugeBar(QWidget):
         for fraction, color in self.segments:
             width = rect.width() * fraction
             if width > 0:
+                width = max(width, MIN_SEGMENT_PX)
                 painter.setBrush(color)
                 painter.drawRoundedRect(QRectF(x, rect.top(), width, rect.height()), 3, 3)
             x += width

@@ -1,5 +1,5 @@
 """The memory gauge in the real window: the saving against f16 as llama.cpp allocated it, the Context bar
-of the conversation on screen, and the bar filling while a long prompt is read."""
+of the conversation on screen, the bar filling while a long prompt is read, and a few cells still showing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.core.store import ConversationStore
 from app.engine.host import EngineHost
 from app.engine.kept.caches import KeptCaches
 from app.engine.memory import MIB
+from app.ui.kv.memory_gauge import USED_COLOR, GaugeBar
 from app.ui.main_window import MainWindow
 from app.ui.style import GOOD_COLOR, mib
 from tests.ui.conftest import send, until
@@ -192,3 +193,16 @@ def test_the_context_bar_fills_at_every_step_while_a_long_prompt_is_read(window,
     assert shown[0] == 0.0 and shown == sorted(set(shown)) and shown[-1] >= 1024 / 4096
     final = loop.run_until_complete(window.host.usage()).cells_used
     assert shown_context(window) == (f"{final:,} / 4,096 tokens", final / 4096) and final > progress[-1].read
+
+
+def test_a_few_cells_of_a_long_context_still_show_on_the_bar(qtbot):
+    bar = GaugeBar()
+    qtbot.addWidget(bar)
+    bar.resize(290, 14)
+    bar.set_segments([(66 / 32768, USED_COLOR)])  # a fifth of a pixel, by proportion
+    image = bar.grab().toImage()
+    filled = [x for x in range(image.width()) if image.pixelColor(x, 7) == USED_COLOR]
+    assert len(filled) >= 2 and filled[0] <= 2
+    bar.set_segments([(0.0, USED_COLOR)])
+    image = bar.grab().toImage()
+    assert not [x for x in range(image.width()) if image.pixelColor(x, 7) == USED_COLOR]

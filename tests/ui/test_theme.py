@@ -1,5 +1,5 @@
-"""A theme switched at run time reaches everything already on screen: the gauge's figures and the chat
-bubbles are drawn in the new theme's colours, as they are when the app starts in it."""
+"""A theme switched at run time reaches everything already on screen: the gauge's figures, the chat
+bubbles and their code blocks are drawn in the new theme's colours, as they are when the app starts in it."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def test_switching_the_theme_at_run_time_redraws_the_gauge_and_the_bubbles(windo
     window.conversation_settings.flush()
     send(loop, qtbot, window, "Name a colour.")
     user, reply = window.chat_view.messages
+    window.chat_view.add_message("assistant", "```python\nprint('hello')\n```", None, None, None)
+    code = window.chat_view.messages[-1]
     gauge = window.gauge
     figures = (gauge.kv_label, gauge.f16_label, gauge.context_label)
     assert "MiB" in gauge.kv_label.text() and "/ 4,096 tokens" in gauge.context_label.text()
@@ -53,5 +55,7 @@ def test_switching_the_theme_at_run_time_redraws_the_gauge_and_the_bubbles(windo
             for bubble in (user, reply):
                 background = assert_readable(window, bubble, dark)
                 assert background.name() == style.MESSAGE_BACKGROUND[dark][bubble.role]
+            assert style.CODE_BACKGROUND[dark] in code.body.toHtml()
+            assert style.CODE_BACKGROUND[not dark] not in code.body.toHtml()
     finally:
         apply_theme(QApplication.instance(), "light")

@@ -208,14 +208,14 @@ class MessageWidget(QFrame):
         versions_row.setSpacing(0)
         for w in (self.previous_version_button, self.version_label, self.next_version_button):
             versions_row.addWidget(w)
-        self.actions = QWidget(self)
-        actions = RightFlowLayout(self.actions)
+        self.actions_row = QWidget(self)
+        actions = RightFlowLayout(self.actions_row)
         for w in (self.versions_box, self.edit_button, self.regenerate_button, self.copy_button):
             actions.addWidget(w)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.role_label, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.actions, 1)
+        header.addWidget(self.actions_row, 1)
 
         self.body = MarkdownView()
         self.body.sig_copy_code.connect(self._on_copy_code)

@@ -24,7 +24,7 @@ HF_CACHE = QT_TRANSLATE_NOOP("ModelLibrary", "Hugging Face cache")
 GPT4ALL = "GPT4All"
 OLLAMA = "Ollama"
 OWN = "KV Chat"
-STARTER = QT_TRANSLATE_NOOP("ModelLibrary", "KV Chat's starter model")
+STARTER = QT_TRANSLATE_NOOP("ModelLibrary", "Starter model")
 OPENED_BEFORE = QT_TRANSLATE_NOOP("ModelLibrary", "Opened in KV Chat")
 # How a listed model stands in the app (FoundModel.marks; the window words them).
 LOADED = "loaded"

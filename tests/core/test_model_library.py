@@ -110,7 +110,7 @@ def test_the_loaded_and_recent_models_are_listed_and_marked_wherever_they_are(st
     listed = list_models(str(starter_model), [str(kept_elsewhere), str(starter_model), str(gone), str(kept_elsewhere)],
                          starter=starter_model, folders=folders, hf_cache_dir=tmp_path / "no-hf")
     first, second = listed[:2]
-    assert (first.path, first.marks, first.source) == (str(starter_model), (LOADED,), "KV Chat's starter model")
+    assert (first.path, first.marks, first.source) == (str(starter_model), (LOADED,), "Starter model")
     assert first.info is not None and first.info.n_ctx_train == 8192
     assert (second.path, second.marks, second.source) == (str(kept_elsewhere), (RECENT,), "Opened in KV Chat")
     assert second.info.architecture == "gemma3"

@@ -76,7 +76,10 @@ class ModelsWindow(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3, 5, 6):  # one line each; not Architecture, which may hold a file's long error
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(lambda _index: self._on_open_clicked())
         self.open_button = QPushButton(self.tr("Open"))
         self.open_button.clicked.connect(self._on_open_clicked)
@@ -167,7 +170,9 @@ class ModelsWindow(QWidget):
                 item.setToolTip(model.path)
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
-        self.status.setText(self.tr("%n models found", "", len(found)) if found else
+        # English has no catalogue to pick the singular from "%n models found", so one model is its own text.
+        self.status.setText(self.tr("1 model found") if len(found) == 1 else
+                            self.tr("%n models found", "", len(found)) if found else
                             self.tr("No GGUF models found in the usual places. Download one below, "
                                     "or open any .gguf file with File → Open model."))
         self._apply_filter()

@@ -25,7 +25,7 @@ def test_the_loaded_and_recent_models_are_listed_on_a_computer_with_no_other_mod
     models_window.known = lambda: (str(starter_model), [str(starter_model), str(gemma)])
     loop.run_until_complete(models_window.refresh())
     assert rows(models_window) == {
-        starter_model.stem: ("KV Chat's starter model", "loaded"),
+        starter_model.stem: ("Starter model", "loaded"),
         "gemma-3-270m": ("Opened in KV Chat", "recent"),
     }
     assert models_window.status.text() == "2 models found"

@@ -88,9 +88,11 @@ class AboutDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(summary)
+        layout.addSpacing(6)
         layout.addLayout(form)
+        layout.addStretch(1)  # a taller dialog grows above the buttons, not between the lines
         layout.addWidget(buttons)
-        self.setMinimumWidth(520)
+        self.resize(560, layout.heightForWidth(560))  # as tall as its wrapped lines, no taller
 
     def text(self, key: str) -> str:
         """A field's text as shown (without its markup)."""

@@ -46,3 +46,11 @@ def test_llama_cpp_system_info_is_read_as_lists_of_features():
     assert readable_system_info("CPU : SSE3 = 1 | AVX512 = 0 | AVX2 = 1 | ") == "CPU: SSE3, AVX2"
     assert readable_system_info("CPU : AVX = 1 | Vulkan : FA = 1 | THREADS = 4 | ") == "CPU: AVX; Vulkan: FA, THREADS 4"
     assert readable_system_info("") == ""
+
+
+def test_about_is_as_tall_as_its_lines(qtbot):
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    layout = dialog.layout()
+    assert dialog.height() <= layout.heightForWidth(dialog.width()) + layout.spacing()

@@ -11,11 +11,12 @@ import errno
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from app.core.record_fields import short_repr, text_problem
 from app.engine.config import DEFAULT_N_CTX, FLASH_ATTN_MODES, LoadConfig
+from app.engine.cpu_cores import MAX_THREADS
 from app.engine.devices.gpu_layers import GPU_LAYER_CHOICES
 from app.engine.devices.placement import SPLIT_MODES
 from app.engine.gguf.limits import LLAMA_MAX_LAYERS
@@ -74,10 +75,17 @@ class Settings:
     kept_ram_mib: int = DEFAULT_RAM_BUDGET // MIB  # conversations' kept KV caches in RAM (0: none)
     kept_disk_mib: int = DEFAULT_DISK_BUDGET // MIB  # and on disk (0: none)
     last_folders: dict[str, str] = field(default_factory=dict)  # per file dialog's purpose: the folder last used
+    n_threads: int = 0  # CPU threads generating a reply, for every model (0: the default for this computer)
+    n_threads_batch: int = 0  # and reading a prompt (0: the default)
     recovered_from: str | None = field(default=None, compare=False)
 
     def for_model(self, path: str) -> ModelSettings:
         return self.models.get(path) or ModelSettings()
+
+    def load_config(self, path: str) -> LoadConfig:
+        """The model's own settings with the computer's thread counts."""
+        return replace(self.for_model(path).load_config(path), n_threads=self.n_threads or None,
+                       n_threads_batch=self.n_threads_batch or None)
 
     def model_choices(self, starter: Path | None) -> list[str]:
         """The models to offer: the recent ones, and the starter model if it is not among them."""
@@ -93,6 +101,7 @@ class Settings:
     def remember_load(self, config: LoadConfig) -> None:
         self.last_model = config.model_path
         self.models[config.model_path] = ModelSettings.from_config(config)
+        self.n_threads, self.n_threads_batch = config.n_threads or 0, config.n_threads_batch or 0
         self.recent_models = [config.model_path] + [p for p in self.recent_models if p != config.model_path]
         del self.recent_models[MAX_RECENT_MODELS:]
 
@@ -162,6 +171,14 @@ def _mib(data: dict, name: str, default: int) -> int:
     return value
 
 
+def _threads(data: dict, name: str) -> int:
+    value = data.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_THREADS:
+        raise ValueError(translate("Settings", "{name} is not a number of threads between 0 and {max}").format(
+            name=name, max=MAX_THREADS))
+    return value
+
+
 def _last_folders(data: dict) -> dict[str, str]:
     folders = data.get("last_folders", {})
     if not isinstance(folders, dict) or len(folders) > MAX_LAST_FOLDERS:
@@ -201,6 +218,8 @@ def _parse(data) -> Settings:
         kept_ram_mib=_mib(data, "kept_ram_mib", DEFAULT_RAM_BUDGET // MIB),
         kept_disk_mib=_mib(data, "kept_disk_mib", DEFAULT_DISK_BUDGET // MIB),
         last_folders=_last_folders(data),
+        n_threads=_threads(data, "n_threads"),
+        n_threads_batch=_threads(data, "n_threads_batch"),
     )
 
 

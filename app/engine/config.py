@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from app.engine.cpu_cores import MAX_THREADS, generation_threads, machine_topology, prompt_threads
 from app.engine.devices.estimate import estimate_devices
 from app.engine.devices.gpu_layers import resolve_gpu_layers
 from app.engine.devices.placement import SPLIT_MODES, LayerPlacement, place_layers, used_devices
@@ -34,7 +35,8 @@ class LoadConfig:
     type_v: str = "f16"
     flash_attn: str = "auto"  # auto: on exactly when V is quantized
     compact_window: bool = False  # sliding-window models: keep only the window for those layers
-    n_threads: int | None = None
+    n_threads: int | None = None  # CPU threads generating a reply; None: default_threads()
+    n_threads_batch: int | None = None  # and reading a prompt; None: default_batch_threads()
     # Layers on the GPU: "auto" (as many as fit in free VRAM), "all", "none", or a count that,
     # as in llama.cpp, includes the output layer (n_layer + 1 is everything).
     gpu_layers: str | int = "auto"
@@ -55,13 +57,30 @@ class ResolvedConfig:
     estimate: MemoryEstimate
     placement: LayerPlacement
     gpus: tuple[Device, ...]  # the GPUs layers may go to
-    n_threads: int  # CPU threads for generation and prompt reading: the configured count, else every core
+    n_threads: int  # CPU threads for generation: the configured count, else default_threads()
+    n_threads_batch: int  # and for reading a prompt
     warnings: tuple[str, ...] = field(default=())
     beyond_trained_warning: str | None = None  # the one of `warnings` about a context past the trained one
+    cells_note: str | None = None  # the one saying how many cells llama.cpp allocates, where that is not n_ctx
 
 
 def default_threads() -> int:
-    return max(1, os.cpu_count() or 1)
+    """Generation threads unless set: physical cores less one where there are several (cpu_cores)."""
+    return generation_threads(machine_topology())
+
+
+def default_batch_threads() -> int:
+    """Prompt-reading threads unless set."""
+    return prompt_threads(machine_topology())
+
+
+def _check_threads(name: str, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THREADS:
+        raise KvConfigError(translate(
+            "LoadConfig", "{name} must be a number of threads from 1 to {max}, not {value}.").format(
+            name=name, max=MAX_THREADS, value=repr(value)))
 
 
 def resolve_flash_attn(mode: str, type_v: KvCacheType) -> bool:
@@ -173,22 +192,26 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
             "which only f32, f16 and bf16 support. Set flash attention to auto or on, or choose f16 for V.",
         ).format(type=type_v.name))
     _check_context(config.n_ctx)
+    _check_threads("n_threads", config.n_threads)
+    _check_threads("n_threads_batch", config.n_threads_batch)
     _check_block_fit("K", type_k, model.head_dim_k)
     _check_block_fit("V", type_v, model.head_dim_v)
 
     warnings = []
-    beyond_trained = None
+    beyond_trained = cells_note = None
+    # What the user asked for is what they are told about; the cells llama.cpp allocates are said apart.
     n_ctx = pad_ctx(config.n_ctx)
     if n_ctx != config.n_ctx:
-        warnings.append(translate(
-            "LoadConfig", "The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.").format(
-            n_ctx=n_ctx))
-    if model.n_ctx_train and n_ctx > model.n_ctx_train:
+        cells_note = translate(
+            "LoadConfig", "llama.cpp allocates the cache in steps of 256 cells: {cells:,} cells for {asked:,} tokens."
+        ).format(cells=n_ctx, asked=config.n_ctx)
+        warnings.append(cells_note)
+    if model.n_ctx_train and config.n_ctx > model.n_ctx_train:
         beyond_trained = translate(
             "LoadConfig",
             "{n_ctx:,} tokens is beyond the {trained:,} this model was trained on; "
             "replies usually degrade past that point.",
-        ).format(n_ctx=n_ctx, trained=model.n_ctx_train)
+        ).format(n_ctx=config.n_ctx, trained=model.n_ctx_train)
         warnings.append(beyond_trained)
     if flash_attn and "f32" in (type_k.name, type_v.name):
         warnings.append(translate(
@@ -231,7 +254,7 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
     _check_tensor_limits(model, n_ctx, type_k, type_v, placement, gpus, flash_attn=flash_attn,
                          compact_window=compact_window)
     if not estimate.fits:
-        raise InsufficientMemoryError(does_not_fit(estimate, n_ctx, type_k, type_v), estimate)
+        raise InsufficientMemoryError(does_not_fit(estimate, config.n_ctx, type_k, type_v), estimate)
     return ResolvedConfig(
         config=config,
         model=model,
@@ -244,6 +267,8 @@ def resolve(config: LoadConfig, model: ModelInfo, available_bytes: int,
         placement=placement,
         gpus=gpus,
         n_threads=config.n_threads or default_threads(),
+        n_threads_batch=config.n_threads_batch or default_batch_threads(),
         warnings=tuple(warnings),
         beyond_trained_warning=beyond_trained,
+        cells_note=cells_note,
     )

@@ -126,7 +126,6 @@ class ChatEngine:
 
     def _construct(self, resolved: ResolvedConfig) -> Llama:
         """Create the Llama, or raise ModelLoadError with llama.cpp's own words -- whatever failed."""
-        threads = resolved.n_threads
         error = None
         # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
         # descriptors during the load (unsafe with other threads, and fatal in a windowed app
@@ -138,8 +137,8 @@ class ChatEngine:
                     n_ctx=resolved.n_ctx,
                     n_batch=N_UBATCH,
                     n_ubatch=N_UBATCH,
-                    n_threads=threads,
-                    n_threads_batch=threads,
+                    n_threads=resolved.n_threads,
+                    n_threads_batch=resolved.n_threads_batch,
                     type_k=resolved.type_k.ggml_id,
                     type_v=resolved.type_v.ggml_id,
                     flash_attn=resolved.flash_attn,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.engine.config import LoadConfig, resolve, resolve_flash_attn
+from app.engine.config import LoadConfig, default_batch_threads, default_threads, resolve, resolve_flash_attn
 from app.engine.errors import InsufficientMemoryError, KvConfigError, ModelFileError
 from app.engine.gguf.info import read_model_info
 from app.engine.kvtypes import CACHE_TYPES, cache_type
@@ -57,9 +57,50 @@ def test_impossible_context_lengths(smol, n_ctx):
 def test_context_is_padded_and_warned_beyond_training(smol):
     r = resolve(cfg(smol, n_ctx=1000), smol, PLENTY)
     assert r.n_ctx == 1024
-    assert any("rounded up to 1,024" in w for w in r.warnings) and r.beyond_trained_warning is None
+    assert "1,024 cells for 1,000 tokens" in r.cells_note and r.cells_note in r.warnings
+    assert r.beyond_trained_warning is None
     r = resolve(cfg(smol, n_ctx=16384), smol, PLENTY)
     assert "beyond the 8,192" in r.beyond_trained_warning and r.beyond_trained_warning in r.warnings
+    assert r.cells_note is None
+
+
+def test_the_messages_speak_of_the_context_asked_for_not_the_cells_allocated(smol):
+    r = resolve(cfg(smol, n_ctx=8200), smol, PLENTY)  # 8,448 cells
+    assert r.beyond_trained_warning.startswith("8,200 tokens is beyond the 8,192")
+    assert resolve(cfg(smol, n_ctx=8190), smol, PLENTY).beyond_trained_warning is None  # 8,192 cells: not beyond
+    with pytest.raises(InsufficientMemoryError) as caught:
+        resolve(cfg(smol, n_ctx=10_000_000), smol, PLENTY)
+    assert str(caught.value).startswith("10,000,000 tokens") and "10,000,128" not in str(caught.value)
+
+
+def test_thread_counts_reach_the_resolved_config_apart_and_default_per_computer(smol):
+    r = resolve(cfg(smol, n_threads=3, n_threads_batch=2), smol, PLENTY)
+    assert (r.n_threads, r.n_threads_batch) == (3, 2)
+    r = resolve(cfg(smol), smol, PLENTY)
+    assert (r.n_threads, r.n_threads_batch) == (default_threads(), default_batch_threads())
+
+
+@pytest.mark.parametrize("count", [0, -1, 513, 2.5, "2", True])
+def test_impossible_thread_counts_are_refused(smol, count):
+    with pytest.raises(KvConfigError, match="number of threads"):
+        resolve(cfg(smol, n_threads=count), smol, PLENTY)
+    with pytest.raises(KvConfigError, match="number of threads"):
+        resolve(cfg(smol, n_threads_batch=count), smol, PLENTY)
+
+
+@pytest.mark.slow  # loads the model
+def test_the_llama_is_created_with_the_generation_and_prompt_threads(smol):
+    import llama_cpp.llama_cpp as llama_c
+
+    from app.engine.llm import ChatEngine
+
+    engine = ChatEngine()
+    try:
+        engine.load(resolve(cfg(smol, n_ctx=512, n_threads=1, n_threads_batch=2), smol, PLENTY))
+        ctx = engine._llm.ctx
+        assert (llama_c.llama_n_threads(ctx), llama_c.llama_n_threads_batch(ctx)) == (1, 2)
+    finally:
+        engine.unload()
 
 
 def test_context_that_does_not_fit_is_refused_with_the_estimate(smol):

@@ -1,5 +1,8 @@
 """The window's right-hand column: the memory gauge above two tabs, the KV cache settings (or,
-while chatting through a server, what the server says about its cache) and the conversation's."""
+while chatting through a server, what the server says about its cache) and the conversation's.
+
+The KV settings scroll, their full price last among them; only a compact bar with the price in
+a line and Apply is pinned under them, so the settings keep most of the column's height."""
 
 from __future__ import annotations
 
@@ -20,8 +23,14 @@ class SideColumn(QWidget):
         kv_tab = QWidget()
         kv_layout = QVBoxLayout(kv_tab)
         kv_layout.setContentsMargins(0, 0, 0, 0)
-        kv_layout.addWidget(scrolling(kv_panel), 1)
-        kv_layout.addWidget(kv_panel.summary)
+        kv_layout.setSpacing(0)
+        self.kv_scroll = scrolling(kv_panel)  # the settings and, last, their full price
+        kv_layout.addWidget(self.kv_scroll, 1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        kv_layout.addWidget(line)
+        kv_layout.addWidget(kv_panel.summary)  # what they cost in a line, and Apply: always in view
         self._gauge = gauge
         self._stack = QStackedWidget()  # the KV panel, or what a server says about its cache
         self._stack.addWidget(kv_tab)

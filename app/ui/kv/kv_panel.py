@@ -9,11 +9,9 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,10 +25,21 @@ from app.engine.memory import MIB
 from app.engine.planner import LoadPlan
 from app.ui.kv.context_length import ContextLength
 from app.ui.kv.gpu_box import GpuBox
-from app.ui.kv.kv_choices import FLASH_ATTN_CHOICES, PRESETS, cache_type_combo, flash_attn_meaning, shown
-from app.ui.kv.plan_summary import PlanSummary
-from app.ui.style import MUTED_STYLE, WARNING_COLOR, mib, short_tokens
+from app.ui.kv.kv_choices import (
+    FLASH_ATTN_CHOICES,
+    PRESETS,
+    cache_hint,
+    cache_type_combo,
+    flash_attn_meaning,
+    shown,
+)
+from app.ui.kv.plan_summary import CHANGED, LOADED, NOTHING_LOADED, PlanSummary
+from app.ui.kv.reach import reach_text
+from app.ui.kv.settings_grid import SettingsGrid, explanation
+from app.ui.kv.threads_box import ThreadsBox
+from app.ui.style import MUTED_STYLE, WARNING_COLOR, mib
 from app.ui.tasks import spawn
+from app.ui.wheel_guard import guard_wheel
 
 PLAN_DELAY_MS = 120
 
@@ -62,9 +71,7 @@ class KvPanel(QWidget):
         self.open_button = QPushButton(self.tr("Open…"))
         self.open_button.setToolTip(self.tr("Open a .gguf model file (or drop one on the window)"))
         self.open_button.clicked.connect(self.sig_open_model)
-        self.model_info = QLabel()
-        self.model_info.setWordWrap(True)
-        self.model_info.setStyleSheet(MUTED_STYLE)
+        self.model_info = explanation(MUTED_STYLE)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.open_button)
@@ -84,41 +91,34 @@ class KvPanel(QWidget):
             button.clicked.connect(lambda _=False, k=k, v=v: self.set_types(k, v))
             presets.addWidget(button, i // 2, i % 2)
             self.preset_buttons.append((button, k, v))
-        self.k_combo, self.k_help = self._type_combo()
-        self.v_combo, self.v_help = self._type_combo()
+        self.k_combo, self.k_help = self._type_combo("K")
+        self.v_combo, self.v_help = self._type_combo("V")
         precision_box = QGroupBox(self.tr("KV cache precision"))
-        form = QFormLayout(precision_box)
-        form.addRow(presets)
-        form.addRow(self.tr("K (keys)"), self.k_combo)
-        form.addRow("", self.k_help)
-        form.addRow(self.tr("V (values)"), self.v_combo)
-        form.addRow("", self.v_help)
+        grid = SettingsGrid(precision_box)
+        grid.add_wide(presets)
+        grid.add_field(self.tr("K (keys)"), self.k_combo)
+        grid.add_wide(self.k_help)
+        grid.add_field(self.tr("V (values)"), self.v_combo)
+        grid.add_wide(self.v_help)
         self.lab_button = QPushButton(self.tr("Measure the quality cost in the KV lab…"))
         self.lab_button.setToolTip(self.tr("Compare each precision with f16 on this model (Ctrl+L)"))
         self.lab_button.clicked.connect(self.sig_open_lab)
-        form.addRow(self.lab_button)
+        grid.add_wide(self.lab_button)
 
         # Context and attention
         self.ctx_length = ContextLength()
         self.ctx_length.sig_changed.connect(self._on_field_changed)
-        self.ctx_note = QLabel()
-        self.ctx_note.setWordWrap(True)
-        self.reach_label = QLabel()
-        self.reach_label.setWordWrap(True)
-        self.reach_label.setStyleSheet(MUTED_STYLE)
+        self.ctx_note = explanation(f"color: {WARNING_COLOR};")
+        self.reach_label = explanation(MUTED_STYLE)
         self.fa_combo = QComboBox()
         for key, label, tip in FLASH_ATTN_CHOICES:
             self.fa_combo.addItem(shown(label), key)
             self.fa_combo.setItemData(self.fa_combo.count() - 1, shown(tip), Qt.ItemDataRole.ToolTipRole)
         self.fa_combo.currentIndexChanged.connect(self._on_field_changed)
-        self.fa_help = QLabel()
-        self.fa_help.setWordWrap(True)
-        self.fa_help.setStyleSheet(MUTED_STYLE)
+        self.fa_help = explanation(MUTED_STYLE)
         self.window_check = QCheckBox(self.tr("Compact sliding-window cache"))
         self.window_check.toggled.connect(self._on_field_changed)
-        self.window_help = QLabel()
-        self.window_help.setWordWrap(True)
-        self.window_help.setStyleSheet(MUTED_STYLE)
+        self.window_help = explanation(MUTED_STYLE)
         self.overflow_combo = QComboBox()
         # Long choices must not widen the panel past its scroll area (the popup still shows them in full).
         self.overflow_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -129,40 +129,40 @@ class KvPanel(QWidget):
         self.overflow_combo.currentIndexChanged.connect(
             lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
         context_box = QGroupBox(self.tr("Context"))
-        cform = QFormLayout(context_box)
-        cform.addRow(self.tr("Length"), self.ctx_length)
-        cform.addRow("", self.ctx_note)
-        cform.addRow("", self.reach_label)
-        cform.addRow(self.tr("Flash attention"), self.fa_combo)
-        cform.addRow("", self.fa_help)
-        cform.addRow(self.window_check)
-        cform.addRow(self.window_help)
-        cform.addRow(self.tr("When a chat outgrows it"), self.overflow_combo)
+        cgrid = SettingsGrid(context_box)
+        cgrid.add_field(self.tr("Length"), self.ctx_length)
+        cgrid.add_wide(self.ctx_note)
+        cgrid.add_wide(self.reach_label)
+        cgrid.add_field(self.tr("Flash attention"), self.fa_combo)
+        cgrid.add_wide(self.fa_help)
+        cgrid.add_wide(self.window_check)
+        cgrid.add_wide(self.window_help)
+        cgrid.add_field(self.tr("When a chat outgrows it"), self.overflow_combo)
 
         self.gpu_box = GpuBox()
         self.gpu_box.sig_changed.connect(self._on_field_changed)
-        # Kept out of the scrolling settings: the main window pins it under them, always in view.
+        self.threads_box = ThreadsBox()
+        self.threads_box.sig_changed.connect(self._on_field_changed)
+        # The bar with Apply is pinned under the scrolling settings (side_column); the full price is their last box.
         self.summary = PlanSummary()
         self.summary.apply_button.clicked.connect(self._on_apply_clicked)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for box in (model_box, precision_box, context_box, self.gpu_box):
+        for box in (model_box, precision_box, context_box, self.gpu_box, self.threads_box, self.summary.details):
             layout.addWidget(box)
         layout.addStretch(1)
+        guard_wheel(self)  # the wheel scrolls the settings; it changes a field only once that has focus
 
         self._plan_timer = QTimer(self)
         self._plan_timer.setSingleShot(True)
         self._plan_timer.timeout.connect(self._on_plan_due)
         self._update_help()
 
-    def _type_combo(self) -> tuple[QComboBox, QLabel]:
-        combo = cache_type_combo()
+    def _type_combo(self, part: str) -> tuple[QComboBox, QWidget]:
+        combo = cache_type_combo(part)
         combo.currentIndexChanged.connect(self._on_field_changed)
-        help_label = QLabel()
-        help_label.setWordWrap(True)
-        help_label.setStyleSheet(MUTED_STYLE)
-        return combo, help_label
+        return combo, explanation(MUTED_STYLE)
 
     # -- what the fields say ----------------------------------------------------------------
 
@@ -178,6 +178,7 @@ class KvPanel(QWidget):
             flash_attn=self.fa_combo.currentData(),
             compact_window=self.window_check.isChecked(),
             **self.gpu_box.values(),
+            **self.threads_box.values(),
         )
 
     @property
@@ -209,6 +210,7 @@ class KvPanel(QWidget):
             self.window_check.setChecked(config.compact_window)
             self.ctx_length.set_value(config.n_ctx)
             self.gpu_box.set_values(config)
+            self.threads_box.set_values(config)
         finally:
             self._filling = False
         self._on_field_changed()
@@ -253,7 +255,7 @@ class KvPanel(QWidget):
             return
         path = self.model_combo.currentData()
         if path:
-            self.set_fields(self._settings.for_model(path).load_config(path))
+            self.set_fields(self._settings.load_config(path))
 
     @Slot()
     def _on_field_changed(self, *_args) -> None:
@@ -266,8 +268,8 @@ class KvPanel(QWidget):
     def _update_help(self) -> None:
         k = cache_type(self.k_combo.currentData() or "f16")
         v = cache_type(self.v_combo.currentData() or "f16")
-        self.k_help.setText(k.description)
-        self.v_help.setText(v.description)
+        self.k_help.setText(cache_hint("K", k))
+        self.v_help.setText(cache_hint("V", v))
         for button, pk, pv in self.preset_buttons:
             button.setChecked((pk, pv) == (k.name, v.name))
         mode = self.fa_combo.currentData()
@@ -333,28 +335,18 @@ class KvPanel(QWidget):
         self._show_reach(plan)
         self.gpu_box.show_plan(plan)
         trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
+        cells_note = plan.resolved.cells_note if plan.resolved else None  # the price says it
         self.ctx_note.setText(trained_note or "")
-        self.ctx_note.setStyleSheet(f"color: {WARNING_COLOR};")
-        self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note])
+        self.ctx_note.setVisible(bool(trained_note))
+        self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note and w is not cells_note])
         self._refresh_apply()
 
     def _show_reach(self, plan: LoadPlan) -> None:
         """The longest context each cache type fits in the memory available now."""
-        rows = {row.cache_type.name: row for row in plan.capacity}
-        shown = [rows[n] for n in ("f16", "q8_0", "q4_0") if n in rows]
-        if not shown:
-            self.reach_label.setText("")
-            return
-        on_gpu = plan.estimate is not None and plan.estimate.gpu_devices
-        text = (self.tr("Longest context that fits on the GPU and in RAM now: {reach}") if on_gpu else
-                self.tr("Longest context that fits in memory now: {reach}"))
-        self.reach_label.setText(text.format(
-            reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}" for r in shown)))
-        self.reach_label.setToolTip("\n".join(
-            self.tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length)").format(
-                type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB)
-            for r in plan.capacity
-        ))
+        text, tip = reach_text(plan)
+        self.reach_label.setText(text)
+        self.reach_label.setToolTip(tip)
+        self.reach_label.setVisible(bool(text))
 
     def _refresh_apply(self) -> None:
         config = self.config()
@@ -363,6 +355,8 @@ class KvPanel(QWidget):
         self.summary.apply_button.setEnabled(
             not self._busy and config is not None and valid and config != self._loaded
         )
+        self.summary.set_state(NOTHING_LOADED if self._loaded is None else
+                               LOADED if config == self._loaded else CHANGED)
         if not self._busy:
             if config is not None and config == self._loaded:
                 self.summary.status_label.setText(self.tr("Loaded"))

@@ -7,12 +7,13 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QSpinBox
 
 from app.engine.config import LoadConfig
 from app.engine.devices.backend_kernels import attention_support
 from app.engine.devices.registry import cuda_has_all_flash_attn_pairs
 from app.engine.planner import LoadPlan
+from app.ui.kv.settings_grid import SettingsGrid, explanation
 from app.ui.style import ERROR_COLOR, GOOD_COLOR, MUTED_STYLE, WARNING_COLOR, mib
 
 NUMBER = "number"
@@ -24,8 +25,7 @@ class GpuBox(QGroupBox):
     def __init__(self, parent=None):
         super().__init__(self.tr("GPU"), parent)
         self._backends: dict[str, str] = {}  # device name -> backend
-        self.devices_label = QLabel()
-        self.devices_label.setWordWrap(True)
+        self.devices_label = explanation()
         self.layers_combo = QComboBox()
         for key, label, tip in (
             ("auto", self.tr("Auto"), self.tr("As many layers as fit in the GPU's free memory, "
@@ -44,9 +44,7 @@ class GpuBox(QGroupBox):
         layers_row = self._layers_row = QHBoxLayout()
         layers_row.addWidget(self.layers_combo, 1)
         layers_row.addWidget(self.layers_spin)
-        self.layers_help = QLabel()
-        self.layers_help.setWordWrap(True)
-        self.layers_help.setStyleSheet(MUTED_STYLE)
+        self.layers_help = explanation(MUTED_STYLE)
         self.kv_check = QCheckBox(self.tr("KV cache in VRAM"))
         self.kv_check.setToolTip(self.tr("Each layer on the GPU keeps its K and V there (fastest). Off: the "
                                          "cache stays in RAM and attention runs on the CPU, leaving VRAM for "
@@ -57,19 +55,16 @@ class GpuBox(QGroupBox):
         self.split_combo.addItem(self.tr("First GPU only"), "none")
         self.split_combo.currentIndexChanged.connect(self._on_changed)
         split_label = QLabel(self.tr("Several GPUs"))
-        self.devices_table = QLabel()
-        self.devices_table.setWordWrap(True)
-        self.slow_label = QLabel()
-        self.slow_label.setWordWrap(True)
-        self.slow_label.setStyleSheet(f"color: {WARNING_COLOR};")
-        form = self._form = QFormLayout(self)
-        form.addRow(self.devices_label)
-        form.addRow(self.tr("Layers on the GPU"), layers_row)
-        form.addRow("", self.layers_help)
-        form.addRow(self.kv_check)
-        form.addRow(split_label, self.split_combo)
-        form.addRow(self.devices_table)
-        form.addRow(self.slow_label)
+        self.devices_table = explanation()
+        self.slow_label = explanation(f"color: {WARNING_COLOR};")
+        grid = self._grid = SettingsGrid(self)
+        grid.add_wide(self.devices_label)
+        # Rows shown only with a GPU (and the split only with several).
+        self._gpu_rows = (grid.add_field(self.tr("Layers on the GPU"), layers_row), grid.add_wide(self.layers_help),
+                          grid.add_wide(self.kv_check))
+        self._split_row = grid.add_field(split_label, self.split_combo)
+        grid.add_wide(self.devices_table)
+        grid.add_wide(self.slow_label)
         self._filling = False
         self._sync_visibility()
         self.show_gpus(())
@@ -115,9 +110,11 @@ class GpuBox(QGroupBox):
         for widget in (self.layers_combo, self.layers_spin, self.kv_check):
             widget.setEnabled(has_gpu)
         # Without a GPU only the sentence saying so is shown.
-        for row in (self._layers_row, self.layers_help, self.kv_check):
-            self._form.setRowVisible(row, has_gpu)
-        self._form.setRowVisible(self.split_combo, len(gpus) > 1)
+        for row in self._gpu_rows:
+            self._grid.show_row(row, has_gpu)
+        self._grid.show_row(self._split_row, len(gpus) > 1)
+        if has_gpu:
+            self._sync_visibility()  # the number field only with "Number…"
         if not has_gpu:
             self.devices_label.setText(self.tr(
                 "This build of llama.cpp has no GPU backend, or found no GPU: everything runs on the CPU. "

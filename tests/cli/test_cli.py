@@ -121,3 +121,11 @@ def test_screenshot_of_the_gpu_settings(tmp_path):
     result, _ = kvchat("screenshot", str(out), "--tab", "gpu")
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_screenshots_of_the_connect_and_about_dialogs(tmp_path):
+    for tab in ("connect", "about"):
+        out = tmp_path / f"{tab}.png"
+        result, _ = kvchat("screenshot", str(out), "--tab", tab)
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5_000

@@ -69,9 +69,10 @@ class Banner(QFrame):
             self.hide()
             return
         error = any(is_error for _, is_error in self._messages.values())
+        # The tint is light in both themes, so its text (the close button's too) keeps a dark colour.
         background, border = ((style.ERROR_BACKGROUND, style.ERROR_COLOR) if error else
                               (style.WARNING_BACKGROUND, style.WARNING_COLOR))
         self.setStyleSheet(f"QFrame#banner {{ background: {background}; border: 1px solid {border}; "
-                           f"border-radius: 6px; }} QLabel {{ color: {style.BANNER_TEXT_COLOR}; }}")
+                           f"border-radius: 6px; }} QLabel, QToolButton {{ color: {style.BANNER_TEXT_COLOR}; }}")
         self.label.setText("\n\n".join(text for text, _ in reversed(self._messages.values())))
         self.show()

@@ -44,6 +44,7 @@ def test_switching_the_theme_at_run_time_redraws_the_gauge_and_the_bubbles(windo
     gauge = window.gauge
     figures = (gauge.kv_label, gauge.f16_label, gauge.context_label)
     assert "MiB" in gauge.kv_label.text() and "/ 4,096 tokens" in gauge.context_label.text()
+    window.banner.show_message("A notice to dismiss", error=False, key="theme-test")
     try:
         for theme in ("light", "dark", "light"):
             window.menus.view.theme_actions[theme].trigger()
@@ -56,6 +57,10 @@ def test_switching_the_theme_at_run_time_redraws_the_gauge_and_the_bubbles(windo
                 background = assert_readable(window, bubble, dark)
                 assert background.name() == style.MESSAGE_BACKGROUND[dark][bubble.role]
             assert style.CODE_BACKGROUND[dark] in code.body.toHtml()
+            for part in (window.banner.label, window.banner.close_button):  # a light tint in both themes
+                background, text = as_drawn(window, part)
+                assert abs(text.lightness() - background.lightness()) >= CONTRAST, f"{text.name()} on {background.name()}"
             assert style.CODE_BACKGROUND[not dark] not in code.body.toHtml()
     finally:
+        window.banner.clear("theme-test")
         apply_theme(QApplication.instance(), "light")

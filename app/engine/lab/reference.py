@@ -1,10 +1,16 @@
 """The text the KV lab scores: by default the model's own f16 greedy continuation of a few
-built-in prompts, so no data set is needed; or a conversation; or a text file."""
+built-in prompts, so no data set is needed; or a conversation; or a text file.
+
+Every sequence is read from an empty cache and scored over its second half only, the first half
+being the context it is read in: what llama.cpp's `llama-perplexity --kl-divergence` scores in
+each chunk, so that the two measure the same positions."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+
+from app.engine.memory import N_UBATCH
 
 # Openings in English and Chinese that most models continue with ordinary prose.
 BUILT_IN_PROMPTS = (
@@ -14,7 +20,21 @@ BUILT_IN_PROMPTS = (
     "长城是中国古代的军事防御工程，它的修建历史可以追溯到",
 )
 MIN_SEQUENCE_TOKENS = 32
-WARMUP_TOKENS = 8  # the first predictions of a sequence have almost no context; they are not scored
+CHUNK_TOKENS = N_UBATCH  # a text is cut into chunks of this many tokens, as llama-perplexity -c 512 does
+
+
+def first_scored(sequence) -> int:
+    """The first position whose prediction is scored: the second half of the sequence."""
+    return len(sequence) // 2
+
+
+def scored_in(sequence) -> int:
+    return max(0, len(sequence) - 1 - first_scored(sequence))
+
+
+def sequence_length_scoring(scored: int) -> int:
+    """The shortest sequence that scores `scored` positions."""
+    return 2 * scored + 2
 
 
 @dataclass(frozen=True)
@@ -26,7 +46,7 @@ class ReferenceText:
 
     @property
     def scored_tokens(self) -> int:
-        return sum(max(0, len(s) - 1 - WARMUP_TOKENS) for s in self.sequences)
+        return sum(scored_in(s) for s in self.sequences)
 
     @property
     def digest(self) -> str:
@@ -37,7 +57,14 @@ class ReferenceText:
         return h.hexdigest()[:16]
 
 
-def split_tokens(tokens: list[int], max_len: int) -> tuple[tuple[int, ...], ...]:
-    """Cut a long token list into sequences the lab evaluates one batch at a time."""
-    parts = [tuple(tokens[i : i + max_len]) for i in range(0, len(tokens), max_len)]
-    return tuple(p for p in parts if len(p) >= MIN_SEQUENCE_TOKENS)
+def chunk_tokens(tokens: list[int], scored_tokens: int, bos: int | None,
+                 chunk: int = CHUNK_TOKENS) -> tuple[tuple[int, ...], ...]:
+    """Cut a text's tokens into chunks as llama-perplexity does: whole chunks of `chunk` tokens, each
+    starting with the beginning-of-text token where the model uses one, as many as it takes to score
+    `scored_tokens`; a text shorter than one chunk is one shorter sequence."""
+    wanted = -(-scored_tokens // (chunk - 1 - chunk // 2))
+    whole = [tokens[i : i + chunk] for i in range(0, len(tokens) - chunk + 1, chunk)][:wanted]
+    parts = whole or [tokens[:chunk]]
+    if bos is not None:
+        parts = [[bos, *part[1:]] for part in parts]
+    return tuple(tuple(p) for p in parts if len(p) >= MIN_SEQUENCE_TOKENS)

@@ -3,11 +3,12 @@ quality lost, the recommended cache for a quality budget, and memory curves for 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from app.engine.gguf.info import ModelInfo
 from app.engine.kvtypes import cache_type
 from app.engine.memory import SavingAgainstF16, estimate_memory, largest_fitting_context
+from app.i18n import translate
 
 DEFAULT_BUDGET = 0.01  # nats/token of mean KL divergence: about the noise floor of small models
 
@@ -44,9 +45,11 @@ class PairResult(SavingAgainstF16):
     top1_agreement: float  # fraction of positions where both pick the same most likely token
     perplexity: float
     perplexity_ratio: float  # this pair's perplexity over the f16/f16 reference's
-    prompt_tokens_per_second: float
-    generation_tokens_per_second: float
+    prompt_tokens_per_second: float  # median of the reads (one per sequence)
+    generation_tokens_per_second: float  # median of the probe's runs
     scored_tokens: int
+    prompt_range: tuple[float, float] = (0.0, 0.0)  # slowest and fastest read: the speeds' spread
+    generation_range: tuple[float, float] = (0.0, 0.0)  # slowest and fastest probe run
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -61,7 +64,32 @@ class PairResult(SavingAgainstF16):
     def from_json(cls, data: dict) -> "PairResult":
         values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         values["pair"] = LabPair(data["type_k"], data["type_v"], data.get("pair_flash_attn", "auto"))
+        for name in ("prompt_range", "generation_range"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
+
+    def priced_at(self, kv_bytes: int, f16_kv_bytes: int) -> "PairResult":
+        """The same measurement with the cache priced at another context length."""
+        return replace(self, kv_bytes=kv_bytes, f16_kv_bytes=f16_kv_bytes)
+
+
+def speed_with_spread(median: float, spread: tuple[float, float]) -> str:
+    """"122 (115–130)": the median and the slowest and fastest run, so load noise shows as noise."""
+    low, high = spread
+    return f"{median:.0f} ({low:.0f}–{high:.0f})" if high > low else f"{median:.0f}"
+
+
+def agreement_percent(top1: float) -> str:
+    """97 %, or 99.8 % where rounding would say 100 % of something short of it."""
+    percent = top1 * 100
+    return f"{percent:.1f}" if 99.5 <= percent < 100 or 0 < percent < 0.5 else f"{percent:.0f}"
+
+
+def agreement_words(result: PairResult) -> str:
+    """The top-1 agreement said for a person: how often this cache picks f16's next word."""
+    return translate("KvLab", "the same next word as f16 {percent} % of the time").format(
+        percent=agreement_percent(result.top1_agreement))
 
 
 @dataclass(frozen=True)
@@ -100,8 +128,15 @@ def pareto_front(results) -> list[PairResult]:
 class Recommendation:
     result: PairResult
     budget: float
-    largest_ctx: int  # the context this cache fits in the memory available
+    largest_ctx: int  # the context this cache fits in the memory available, at most the trained one
     available_bytes: int
+
+    @property
+    def fits_trained_context(self) -> bool:
+        """It fits all the context the model was trained on: any longer would not help."""
+        return bool(self.trained_ctx) and self.largest_ctx >= self.trained_ctx
+
+    trained_ctx: int = 0  # the model's n_ctx_train; 0 where the file does not say
 
 
 def recommend(report: LabReport, budget: float, available_bytes: int, compact_window: bool = False) -> Recommendation:
@@ -112,7 +147,8 @@ def recommend(report: LabReport, budget: float, available_bytes: int, compact_wi
         report.model, cache_type(best.pair.type_k), cache_type(best.pair.type_v),
         flash_attn=best.flash_attn, compact_window=compact_window, available_bytes=available_bytes,
     )
-    return Recommendation(best, budget, reach, available_bytes)
+    trained = report.model.n_ctx_train or 0
+    return Recommendation(best, budget, min(reach, trained) if trained else reach, available_bytes, trained)
 
 
 @dataclass(frozen=True)
@@ -120,14 +156,21 @@ class MemoryCurve:
     label: str
     contexts: tuple[int, ...]
     total_bytes: tuple[int, ...]
-    largest_ctx: int
+    largest_ctx: int  # at most the trained context
+    fits_trained_context: bool = False
 
 
 def memory_curves(info: ModelInfo, pairs, available_bytes: int, max_ctx: int, compact_window: bool = False,
                   points: int = 48) -> list[MemoryCurve]:
-    """Total memory (weights, KV, compute) against context length, per cache pair."""
+    """Total memory (weights, KV, compute) against context length, per cache pair, up to `max_ctx` and
+    never past the context the model was trained on."""
+    trained = info.n_ctx_train or 0
+    if trained:
+        max_ctx = min(max_ctx, trained)
     step = max(256, (max_ctx // points) // 256 * 256)
     contexts = tuple(range(256, max_ctx + 1, step))
+    if contexts and contexts[-1] != max_ctx:
+        contexts += (max_ctx,)  # the line runs to the axis' end
     curves = []
     for pair in pairs:
         k, v = cache_type(pair.type_k), cache_type(pair.type_v)
@@ -139,5 +182,6 @@ def memory_curves(info: ModelInfo, pairs, available_bytes: int, max_ctx: int, co
         )
         reach = largest_fitting_context(info, k, v, flash_attn=fa, compact_window=compact_window,
                                         available_bytes=available_bytes)
-        curves.append(MemoryCurve(pair.label, contexts, totals, reach))
+        fits_all = bool(trained) and reach >= trained
+        curves.append(MemoryCurve(pair.label, contexts, totals, min(reach, trained) if trained else reach, fits_all))
     return curves

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from app.engine.config import LoadConfig, resolve
 from app.engine.gguf.info import read_model_info
-from app.engine.lab.results import LabPair, LabReport, PairResult, pareto_front, recommend
+from app.engine.kvtypes import F16, cache_type
+from app.engine.lab.context import LabContext, LabDecodeError
+from app.engine.lab.results import LabPair, LabReport, PairResult, agreement_words, pareto_front, recommend
 from app.engine.lab.run import LabSpec, run_lab
+from app.engine.memory import kv_cache_bytes
 from app.engine.llm import ChatEngine
 from app.engine.memory import MIB
 from app.engine.records import SamplingParams
@@ -28,7 +33,8 @@ def engine(starter_model):
 
 def lab(engine, pairs, cancel=None, progress=None, **spec):
     steps = progress if progress is not None else []
-    return run_on(engine, LabSpec(pairs=tuple(pairs), scored_tokens=SHORT, **spec), cancel or threading.Event(),
+    spec.setdefault("scored_tokens", SHORT)
+    return run_on(engine, LabSpec(pairs=tuple(pairs), **spec), cancel or threading.Event(),
                   steps.append)
 
 
@@ -56,6 +62,11 @@ def test_quality_orders_as_it_must(engine):
     assert r["q8_0/q8_0"].kv_bytes == 4096 * 30 * 2 * 192 * 34 // 32  # priced at the loaded context
     assert r["q4_0/q4_0"].saving_percent == pytest.approx(71.875)
     assert all(x.prompt_tokens_per_second > 0 and x.generation_tokens_per_second > 0 for x in report.results)
+    for x in report.results:  # each speed is a median with the spread of the runs around it
+        assert x.prompt_range[0] <= x.prompt_tokens_per_second <= x.prompt_range[1]
+        assert x.generation_range[0] <= x.generation_tokens_per_second <= x.generation_range[1]
+    q4 = r["q4_0/q4_0"]
+    assert agreement_words(q4) == f"the same next word as f16 {round(q4.top1_agreement * 100)} % of the time"
 
 
 def test_cancel_stops_a_sweep_within_one_step(engine):
@@ -92,6 +103,64 @@ def test_a_text_file_as_reference(engine, tmp_path):
     report = lab(engine, [LabPair("q8_0", "q8_0")], text_file=str(text), noise_floor=False)
     assert report.reference_source == "notes.txt" and report.scored_tokens > 100
     assert report.noise_floor is None and report.results[0].kl_mean > 0
+
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def test_a_text_longer_than_the_measuring_context_is_scored_in_chunks_and_the_probe_fits(engine, tmp_path):
+    text = tmp_path / "readme.txt"
+    text.write_text(README.read_text(encoding="utf-8")[:12_000], encoding="utf-8")  # a real text, ~3,000 tokens
+    report = lab(engine, [LabPair("q8_0", "q8_0")], text_file=str(text), noise_floor=False, scored_tokens=400)
+    # Chunks of 512 tokens, each scored over its second half (as llama-perplexity -c 512 scores them):
+    # two chunks for 400 scored tokens; the generation probe ran inside each 512-cell context.
+    assert report.scored_tokens == 2 * (512 - 1 - 256)
+    assert report.results[0].kl_mean > 0 and report.results[0].generation_tokens_per_second > 0
+
+
+def test_a_decode_that_does_not_fit_is_a_clear_error(engine):
+    model = engine.loaded()
+    ctx = LabContext(model.llm, 256, 1, 1, False, False, model.resolved.n_threads)
+    try:
+        with pytest.raises(LabDecodeError, match="256-cell measuring context"):
+            list(ctx.scored_logits([1] * 300, 150, threading.Event()))
+    finally:
+        ctx.close()
+
+
+def test_progress_rises_over_the_whole_run_and_names_each_phase(engine):
+    steps = []
+    report = lab(engine, [LabPair("q8_0", "q8_0"), LabPair("q4_0", "q4_0")], progress=steps)
+    assert report is not None
+    fractions = [s.fraction for s in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0  # one bar: it never restarts
+    assert [s.done for s in steps] == list(range(1, len(steps) + 1))
+    writing = [s for s in steps if s.label.startswith("Writing the reference text")]
+    assert len(writing) >= 8 and writing[0].fraction < 0.05  # the bar moves while the text is written
+    for name in ("f16/f16 (the reference)", "q8_0/q8_0", "q4_0/q4_0", "f16/f16 FA on"):
+        phase = [s for s in steps if s.label.startswith(f"Measuring {name}:")]
+        assert len(phase) >= 5, name  # each sequence read, then the speed probe
+    # No phase takes more of the bar than its share of the work: a pair's reading is about a fifth of it.
+    assert max(b - a for a, b in zip([0.0, *fractions], fractions, strict=False)) < 0.2
+
+
+def test_a_context_change_reuses_every_result_and_prices_at_the_new_context(engine, tmp_path):
+    pairs = [LabPair("q8_0", "q4_0")]
+    first = lab(engine, pairs, cache_dir=str(tmp_path))
+    model = engine.loaded()
+    longer = replace(model.resolved, n_ctx=8192)
+    steps = []
+    second = run_lab(model.llm, longer, model.prompts, LabSpec(pairs=tuple(pairs), scored_tokens=SHORT,
+                                                               cache_dir=str(tmp_path)), threading.Event(),
+                     steps.append)
+    assert steps == [] and second.cached_pairs == 2  # nothing measured again
+    before, after = by_label(first)["q8_0/q4_0"], by_label(second)["q8_0/q4_0"]
+    assert after.kl_mean == before.kl_mean and after.top1_agreement == before.top1_agreement
+    assert before.kv_bytes == kv_cache_bytes(model.resolved.model, 4096, cache_type("q8_0"), cache_type("q4_0"),
+                                             flash_attn=True).total
+    assert after.kv_bytes == 2 * before.kv_bytes and second.n_ctx == 8192  # priced at the new context
+    assert second.reference.f16_kv_bytes == kv_cache_bytes(model.resolved.model, 8192, F16, F16,
+                                                           flash_attn=False).total
 
 
 def _result(label, kv, kl):

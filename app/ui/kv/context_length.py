@@ -1,18 +1,20 @@
 """The context length field: a slider for reach and a number for precision, kept in step.
 
-The number is the value; the slider moves in CTX_STEP-token steps, up to what the model can use."""
+The number is the value; the slider moves in CTX_STEP-token steps, up to what the model can use.
+The panel lays the two out: the number beside its label, the slider across the box's width (in
+the number's column it was squeezed to a few pixels)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QSlider, QSpinBox, QWidget
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QSlider, QSpinBox
 
 from app.engine.memory import MAX_CTX
 
 CTX_STEP = 256
 
 
-class ContextLength(QWidget):
+class ContextLength(QObject):
     sig_changed = Signal(int)
     """The context length, in tokens, changed (typed, stepped or slid)."""
 
@@ -27,10 +29,6 @@ class ContextLength(QWidget):
         self.spin.setGroupSeparatorShown(True)
         self.spin.setSuffix(self.tr(" tokens"))
         self.spin.valueChanged.connect(self._on_spin_changed)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.spin)
 
     def value(self) -> int:
         return self.spin.value()

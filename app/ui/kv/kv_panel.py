@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -106,7 +106,7 @@ class KvPanel(QWidget):
         grid.add_wide(self.lab_button)
 
         # Context and attention
-        self.ctx_length = ContextLength()
+        self.ctx_length = ContextLength(self)
         self.ctx_length.sig_changed.connect(self._on_field_changed)
         self.ctx_note = explanation(f"color: {WARNING_COLOR};")
         self.reach_label = explanation(MUTED_STYLE)
@@ -130,7 +130,8 @@ class KvPanel(QWidget):
             lambda _i: self.sig_overflow_changed.emit(self.overflow_combo.currentData()))
         context_box = QGroupBox(self.tr("Context"))
         cgrid = SettingsGrid(context_box)
-        cgrid.add_field(self.tr("Length"), self.ctx_length)
+        cgrid.add_field(self.tr("Length"), self.ctx_length.spin)
+        cgrid.add_wide(self.ctx_length.slider)
         cgrid.add_wide(self.ctx_note)
         cgrid.add_wide(self.reach_label)
         cgrid.add_field(self.tr("Flash attention"), self.fa_combo)
@@ -158,6 +159,11 @@ class KvPanel(QWidget):
         self._plan_timer.setSingleShot(True)
         self._plan_timer.timeout.connect(self._on_plan_due)
         self._update_help()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """No height of its own: the scroll area then sizes the panel by its height for the width it has.
+        The grids' minimum, their explanations wrapped at the narrowest width, left ~140 px of blank to scroll."""
+        return QSize(super().minimumSizeHint().width(), 0)
 
     def _type_combo(self, part: str) -> tuple[QComboBox, QWidget]:
         combo = cache_type_combo(part)
@@ -337,7 +343,6 @@ class KvPanel(QWidget):
         trained_note = plan.resolved.beyond_trained_warning if plan.resolved else None
         cells_note = plan.resolved.cells_note if plan.resolved else None  # the price says it
         self.ctx_note.setText(trained_note or "")
-        self.ctx_note.setVisible(bool(trained_note))
         self.summary.show_plan(plan, [w for w in plan.warnings if w is not trained_note and w is not cells_note])
         self._refresh_apply()
 
@@ -346,7 +351,6 @@ class KvPanel(QWidget):
         text, tip = reach_text(plan)
         self.reach_label.setText(text)
         self.reach_label.setToolTip(tip)
-        self.reach_label.setVisible(bool(text))
 
     def _refresh_apply(self) -> None:
         config = self.config()

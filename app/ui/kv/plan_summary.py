@@ -66,7 +66,6 @@ class PlanSummary(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         self.progress.setVisible(False)
-        self.message_label.setVisible(False)
 
     def set_state(self, state: str) -> None:
         self.details.set_state(state)
@@ -87,7 +86,6 @@ class PlanSummary(QWidget):
             gen=resolved.n_threads, read=resolved.n_threads_batch) if resolved else "")
         self.details.notes_label.setText("\n".join(notes))
         self.message_label.setText(str(plan.error) if plan.error is not None else "")
-        self.message_label.setVisible(plan.error is not None)
 
     def _headline(self, plan: LoadPlan) -> str:
         e = plan.estimate
@@ -95,10 +93,10 @@ class PlanSummary(QWidget):
         verdict = (f"<span style='color:{GOOD_COLOR}'>{fits}</span>" if e.fits else
                    f"<span style='color:{ERROR_COLOR}'><b>{does_not}</b></span>")
         if e.saving_bytes >= 0:
-            saving = self.tr("saves {percent:.1f} % against f16").format(percent=e.saving_percent)
+            saving = self.tr("saves {percent:.1f} %").format(percent=e.saving_percent)
         else:
             saving = self.tr("{size} more than f16").format(size=mib(-e.saving_bytes))
-        return self.tr("KV cache <b>{kv}</b>, {saving} · total {total}: {verdict}").format(
+        return self.tr("KV cache <b>{kv}</b> ({saving}) · total {total}: {verdict}").format(
             kv=mib(e.kv_bytes), saving=saving, total=mib(e.total_bytes), verdict=verdict)
 
     def _price_lines(self, plan: LoadPlan) -> list[str]:

@@ -10,9 +10,18 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGridLayout, QLabel, QLayout, QSizePolicy, QWidget
 
 
+class Explanation(QLabel):
+    """A word-wrapped label whose height follows its text at the width it is given; with no text it
+    takes no room (an empty label still took a row's spacing)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 def explanation(style: str = "") -> QLabel:
-    """A word-wrapped label whose height follows its text at the width it is given."""
-    label = QLabel()
+    label = Explanation()
+    label.setVisible(False)  # until it has something to say
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     if style:

@@ -41,6 +41,18 @@ def test_every_explanation_is_as_tall_as_its_text_with_all_of_them_showing(loop,
     area.close()
 
 
+def test_the_settings_scroll_to_their_last_box_and_no_further(loop, qtbot, starter_model):
+    panel, area = open_panel(loop, starter_model, width=400, height=320)
+    type_context(loop, qtbot, panel, "32768")
+    qtbot.wait(0)
+    bar = area.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    last = panel.summary.details.geometry().bottom()
+    assert bar.maximum() > 0 and panel.height() - last <= 12, (panel.height(), last)
+    assert panel.height() >= panel.heightForWidth(panel.width())  # and nothing is cut
+    area.close()
+
+
 def test_the_context_is_shown_as_typed_and_the_allocated_cells_apart(loop, qtbot, starter_model):
     panel, area = open_panel(loop, starter_model)
     type_context(loop, qtbot, panel, "10000000")

@@ -10,8 +10,17 @@ from app.core.paths import cache_dir
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
-from app.engine.lab.results import LabPair, LabReport, PairResult, pareto_front, recommend
-from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
+from app.engine.lab.context import STEP_TOKENS, LabDecodeError
+from app.engine.lab.results import (
+    LabPair,
+    LabReport,
+    PairResult,
+    agreement_words,
+    pareto_front,
+    recommend,
+    speed_with_spread,
+)
+from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, PROBE_RUNS, PROBE_TOKENS, LabProgress, LabSpec
 from app.engine.memory import MIB
 from app.engine.planner import available_memory
 
@@ -27,7 +36,20 @@ def parse_pairs(text: str | None) -> tuple[LabPair, ...]:
 def _row(r: PairResult, note: str = "") -> str:
     return (f"| {r.pair.label}{note} | {'on' if r.flash_attn else 'off'} | {r.kv_bytes:,} | {r.saving_percent:.1f} % | "
             f"{r.kl_mean:.5f} | {r.kl_p99:.4f} | {r.top1_agreement * 100:.1f} % | {r.perplexity_ratio:.4f} | "
-            f"{r.prompt_tokens_per_second:.0f} | {r.generation_tokens_per_second:.0f} |")
+            f"{speed_with_spread(r.prompt_tokens_per_second, r.prompt_range)} | "
+            f"{speed_with_spread(r.generation_tokens_per_second, r.generation_range)} |")
+
+
+def recommendation_text(report: LabReport, budget: float) -> str:
+    rec = recommend(report, budget, available_memory())
+    r = rec.result
+    head = (f"Recommended for a mean KL budget of {budget}: K {r.pair.type_k} / V {r.pair.type_v} "
+            f"({r.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens, {agreement_words(r)}); ")
+    available = f"{rec.available_bytes / MIB / 1024:,.1f} GiB available now"
+    if rec.fits_trained_context:
+        return head + f"it fits the whole trained context ({report.model.n_ctx_train:,}) in the {available}."
+    return head + f"it fits {rec.largest_ctx:,} tokens in the {available}" + (
+        f" (the model was trained on {report.model.n_ctx_train:,})." if report.model.n_ctx_train else ".")
 
 
 def report_text(report: LabReport, budget: float) -> str:
@@ -43,19 +65,20 @@ def report_text(report: LabReport, budget: float) -> str:
     ]
     if report.noise_floor is not None:
         lines.append(_row(report.noise_floor, " (noise floor)"))
-    for r in sorted(report.results, key=lambda r: r.kv_bytes, reverse=True):
+    ordered = sorted(report.results, key=lambda r: r.kv_bytes, reverse=True)
+    for r in ordered:
         lines.append(_row(r, " *" if id(r) in front else ""))
     lines.append("")
     lines.append("* on the Pareto front: no other pair saves more memory for less quality loss.")
+    lines.append(f"tok/s: the median, and in brackets the slowest and fastest, of the reads ({STEP_TOKENS} tokens "
+                 f"each) and of {PROBE_RUNS} generation runs of {PROBE_TOKENS} tokens.")
+    lines.append("")
+    lines.append("In words:")
+    for r in ([report.noise_floor] if report.noise_floor else []) + ordered:
+        lines.append(f"  {r.pair.label}: {agreement_words(r)} (mean KL {r.kl_mean:.4f})")
     for label, why in report.errors.items():
         lines.append(f"{label}: not measured: {why}")
-    rec = recommend(report, budget, available_memory())
-    lines.append(
-        f"Recommended for a mean KL budget of {budget}: K {rec.result.pair.type_k} / V {rec.result.pair.type_v} "
-        f"({rec.result.kv_bytes / MIB:,.1f} MiB at {report.n_ctx:,} tokens); it fits {rec.largest_ctx:,} tokens "
-        f"in the {rec.available_bytes / MIB / 1024:,.1f} GiB available now"
-        + (f" (the model was trained on {report.model.n_ctx_train:,})." if report.model.n_ctx_train else ".")
-    )
+    lines.append(recommendation_text(report, budget))
     return "\n".join(lines)
 
 
@@ -71,7 +94,11 @@ def report_json(report: LabReport, budget: float) -> dict:
         "noise_floor": report.noise_floor.to_json() if report.noise_floor else None,
         "results": [r.to_json() for r in report.results],
         "pareto_front": [r.pair.label for r in pareto_front(report.all_points)],
-        "recommendation": {"pair": rec.result.pair.label, "budget": budget, "largest_context": rec.largest_ctx},
+        "recommendation": {"pair": rec.result.pair.label, "budget": budget, "largest_context": rec.largest_ctx,
+                           "fits_trained_context": rec.fits_trained_context},
+        "in_words": {r.pair.label: agreement_words(r)
+                     for r in (report.reference, *([report.noise_floor] if report.noise_floor else ()),
+                               *report.results)},
         "errors": report.errors,
     }
 
@@ -85,7 +112,7 @@ async def _lab(model: str, n_ctx: int, spec: LabSpec, quiet: bool) -> LabReport 
         async for item in host.lab(spec):
             if isinstance(item, LabProgress):
                 if not quiet:
-                    print(f"\r[{item.done}/{item.total}] {item.label:<60}", end="", file=sys.stderr, flush=True)
+                    print(f"\r[{item.fraction * 100:3.0f} %] {item.label:<64}", end="", file=sys.stderr, flush=True)
             else:
                 report = item
         if not quiet:
@@ -101,6 +128,9 @@ def run_lab_command(model: str, n_ctx: int, pairs: str | None, tokens: int, text
         spec = LabSpec(pairs=parse_pairs(pairs), scored_tokens=tokens, text_file=text_file,
                        cache_dir=str(cache_dir()) if use_cache else None)
         report = asyncio.run(_lab(model, n_ctx, spec, quiet=as_json))
+    except LabDecodeError as exc:
+        print(f"\nFailed: {exc}", file=sys.stderr)
+        return 2
     except (EngineError, ValueError, OSError) as exc:
         print(f"Refused: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """`kvchat plan` and `kvchat probe`, run as a user would run them."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,21 @@ def test_lab_prints_the_table_as_json(starter_model):
     assert pair["pair"] == "q8_0/q4_0" and pair["kl_mean"] > 0 and pair["kv_bytes"] == 2048 * 30 * 192 * (34 + 18) // 32
     assert data["noise_floor"]["pair"] == "f16/f16 FA on"
     assert data["recommendation"]["pair"] in ("f16/f16", "q8_0/q4_0")
+
+
+def test_lab_on_a_real_text_file_reports_in_words(tmp_path):
+    text = tmp_path / "readme.txt"
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text.write_text(readme.read_text(encoding="utf-8")[:12_000], encoding="utf-8")  # ~3,000 tokens of prose
+    result, _ = kvchat("lab", "--text", str(text), "--pairs", "q8_0/q8_0", "--tokens", "255", "--no-cache")
+    assert result.returncode == 0, result.stderr  # it ended in "llama_decode returned 1"
+    out = result.stdout
+    assert "255 scored tokens (readme.txt text)" in out  # one 512-token chunk, its second half scored
+    assert "  q8_0/q8_0: the same next word as f16 " in out and "% of the time (mean KL " in out
+    assert "Recommended for a mean KL budget of 0.01: K " in out and "the same next word as f16" in out
+    assert "it fits the whole trained context (8,192) in the" in out  # SmolLM2 was trained on 8,192 tokens
+    assert re.search(r"\| q8_0/q8_0 \* \| on \|.*\| \d+ \(\d+–\d+\) \| \d+ \(\d+–\d+\) \|", out)  # speeds' spread
+    assert "%] Measuring q8_0/q8_0: 512 of 512 tokens read" in result.stderr  # the progress, in words
 
 
 def test_lab_refuses_a_pair_it_cannot_read():

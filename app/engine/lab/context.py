@@ -23,6 +23,7 @@ from app.engine.memory import N_UBATCH, pad_ctx
 from app.i18n import translate
 
 STEP_TOKENS = 128  # tokens per decode call: progress and cancel are checked between steps
+MIN_TIMED_STEP = 32
 
 
 class LabCancelled(Exception):
@@ -60,6 +61,7 @@ class LabContext:
         self._cancel: threading.Event | None = None
         self._abort = llama_c.ggml_abort_callback(lambda _data: bool(self._cancel and self._cancel.is_set()))
         self._no_abort = llama_c.ggml_abort_callback()
+        self.read_speeds: list[float] = []
 
     def close(self) -> None:
         self._batch.close()
@@ -101,17 +103,17 @@ class LabContext:
                       cancel: threading.Event) -> Iterator[tuple[int, np.ndarray]]:
         """Read `sequence` from an empty cache; yield (row, logits) blocks for positions `first_scored`
         to the next-to-last, whose next tokens are known. `row` counts from `first_scored`; a block is
-        a view into llama.cpp's buffer, valid until the next one. Time spent in llama.cpp is summed
-        in `self.read_seconds`."""
+        a view into llama.cpp's buffer, valid until the next one. The speed of each decode step, in
+        tokens per second, is added to `self.read_speeds`."""
         llama_c.llama_memory_clear(self._ctx.memory, True)
-        self.read_seconds = 0.0
         last = len(sequence) - 1  # the last token's prediction has nothing to compare with
         for start in range(0, len(sequence), STEP_TOKENS):
             step = sequence[start : start + STEP_TOKENS]
             outputs = [first_scored <= start + i < last for i in range(len(step))]
             began = time.perf_counter()
             self._decode(step, start, outputs, cancel)
-            self.read_seconds += time.perf_counter() - began
+            if len(step) >= MIN_TIMED_STEP:  # a few tokens' time is mostly overhead, not a speed
+                self.read_speeds.append(len(step) / (time.perf_counter() - began))
             n_out = sum(outputs)
             if n_out:
                 pointer = llama_c.llama_get_logits(self._ctx.ctx)

@@ -152,7 +152,7 @@ class _Runner:
         ctx, flash_attn = self.context(pair, max(len(s) for s in reference.sequences))
         total = sum(len(s) for s in reference.sequences)
         try:
-            kl_parts, agree, target_lp, read_speeds = [], 0, [], []
+            kl_parts, agree, target_lp = [], 0, []
             row = read = 0
             for sequence in reference.sequences:
                 first = first_scored(sequence)
@@ -169,7 +169,6 @@ class _Runner:
                     target_lp.append(logits[np.arange(len(logits)), wanted] - lse)
                 read += len(sequence)
                 row += len(sequence) - 1 - first
-                read_speeds.append(len(sequence) / ctx.read_seconds)
                 self.meter.advance(len(sequence), translate(
                     "KvLab", "Measuring {pair}: {done:,} of {total:,} tokens read").format(
                     pair=name, done=read, total=total))
@@ -186,9 +185,10 @@ class _Runner:
             pair=pair, flash_attn=flash_attn, kv_bytes=0, f16_kv_bytes=0,
             kl_mean=float(kl.mean()), kl_p99=float(np.percentile(kl, 99)), kl_max=float(kl.max()),
             top1_agreement=1.0 if fill else agree / scored, perplexity=perplexity, perplexity_ratio=1.0,
-            prompt_tokens_per_second=statistics.median(read_speeds),
+            prompt_tokens_per_second=statistics.median(ctx.read_speeds),
             generation_tokens_per_second=statistics.median(gen_speeds), scored_tokens=scored,
-            prompt_range=(min(read_speeds), max(read_speeds)), generation_range=(min(gen_speeds), max(gen_speeds)),
+            prompt_range=(min(ctx.read_speeds), max(ctx.read_speeds)),
+            generation_range=(min(gen_speeds), max(gen_speeds)),
         )
 
     def priced(self, result: PairResult) -> PairResult:

@@ -25,8 +25,19 @@ from app.core.paths import cache_dir
 from app.engine.backend import ThreadStream
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
-from app.engine.lab.results import DEFAULT_BUDGET, LabPair, LabReport, memory_curves, pareto_front, recommend
-from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, LabProgress, LabSpec
+from app.engine.lab.context import STEP_TOKENS
+from app.engine.lab.results import (
+    DEFAULT_BUDGET,
+    LabPair,
+    LabReport,
+    agreement_percent,
+    agreement_words,
+    memory_curves,
+    pareto_front,
+    recommend,
+    speed_with_spread,
+)
+from app.engine.lab.run import ALL_PAIRS, PRESET_PAIRS, PROBE_RUNS, PROBE_TOKENS, LabProgress, LabSpec
 from app.engine.memory import MAX_CTX, MIB
 from app.engine.planner import available_memory
 from app.ui.file_dialogs import LAB_TEXT, file_dialog
@@ -53,6 +64,7 @@ REFERENCE_SOURCES = {
     "conversation": QT_TRANSLATE_NOOP("LabWindow", "conversation"),
 }
 PLANNER_TYPES = (LabPair("f16", "f16"), LabPair("q8_0", "q8_0"), LabPair("q4_0", "q4_0"))
+PROGRESS_STEPS = 1000
 
 
 class _NumberItem(QTableWidgetItem):
@@ -103,6 +115,7 @@ class LabWindow(QWidget):
         self.run_button = QPushButton(self.tr("Measure"))
         self.run_button.clicked.connect(self._on_run_clicked)
         self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_STEPS)  # one bar over the whole run
         self.status = QLabel(self.tr("Compares each cache with f16/f16 on the same tokens (as llama-perplexity "
                                      "--kl-divergence does). Results are kept per model, so a second look is "
                                      "instant."))
@@ -183,6 +196,7 @@ class LabWindow(QWidget):
             self.status.setText(self.tr("Load a model first."))
             return None
         self._set_running(True)
+        self.progress.setValue(0)
         self.status.setText(self.tr("Measuring… the chat waits until this finishes."))
         report = None
         self._lab = stream = self.host.lab(spec or self.spec())
@@ -190,8 +204,7 @@ class LabWindow(QWidget):
             async with aclosing(stream):
                 async for item in stream:
                     if isinstance(item, LabProgress):
-                        self.progress.setMaximum(item.total)
-                        self.progress.setValue(item.done)
+                        self.progress.setValue(round(item.fraction * PROGRESS_STEPS))
                         self.status.setText(item.label)
                     else:
                         report = item
@@ -264,11 +277,19 @@ class LabWindow(QWidget):
                 _NumberItem(r.saving_percent, f"{r.saving_percent:.1f}"),
                 _NumberItem(r.kl_mean, f"{r.kl_mean:.5f}"),
                 _NumberItem(r.kl_p99, f"{r.kl_p99:.4f}"),
-                _NumberItem(r.top1_agreement, f"{r.top1_agreement * 100:.1f}"),
+                _NumberItem(r.top1_agreement, agreement_percent(r.top1_agreement)),
                 _NumberItem(r.perplexity_ratio, f"{r.perplexity_ratio:.4f}"),
-                _NumberItem(r.prompt_tokens_per_second, f"{r.prompt_tokens_per_second:.0f}"),
-                _NumberItem(r.generation_tokens_per_second, f"{r.generation_tokens_per_second:.0f}"),
+                _NumberItem(r.prompt_tokens_per_second, speed_with_spread(r.prompt_tokens_per_second, r.prompt_range)),
+                _NumberItem(r.generation_tokens_per_second,
+                            speed_with_spread(r.generation_tokens_per_second, r.generation_range)),
             ]
+            words = agreement_words(r)
+            cells[0].setToolTip(words)
+            cells[6].setToolTip(words)
+            cells[8].setToolTip(self.tr("Median of the reads of the text, {tokens} tokens at a time; in brackets "
+                                        "the slowest and fastest.").format(tokens=STEP_TOKENS))
+            cells[9].setToolTip(self.tr("Median of {runs} runs of {tokens} generated tokens; in brackets the "
+                                        "slowest and fastest.").format(runs=PROBE_RUNS, tokens=PROBE_TOKENS))
             for column, item in enumerate(cells):
                 self.table.setItem(i, column, item)
         self.table.setSortingEnabled(True)
@@ -284,21 +305,26 @@ class LabWindow(QWidget):
         self._recommended = rec.result.pair
         front = {r.pair.label for r in pareto_front(report.all_points)}
         points = [ChartPoint(r.pair.label, r.saving_bytes / MIB, r.kl_mean, r.pair.label in front,
-                             r.pair == rec.result.pair) for r in report.all_points]
+                             r.pair == rec.result.pair, self._point_tip(r)) for r in report.all_points]
         noise = report.noise_floor.kl_mean if report.noise_floor else None
         self.chart.set_data(points, noise, self.budget_spin.value())
-        if report.model.n_ctx_train:
+        if rec.fits_trained_context:
             text = self.tr("Smallest cache within the budget: <b>K {type_k} / V {type_v}</b>, {size:,.1f} MiB at "
-                           "{n_ctx:,} tokens (saves {percent:.0f} %). It fits <b>{reach}</b> tokens in the "
-                           "{available:.1f} GiB available (trained on {trained}).")
+                           "{n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits <b>the whole trained "
+                           "context ({trained:,})</b> in the {available:.1f} GiB available.")
+        elif report.model.n_ctx_train:
+            text = self.tr("Smallest cache within the budget: <b>K {type_k} / V {type_v}</b>, {size:,.1f} MiB at "
+                           "{n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits <b>{reach}</b> tokens in the "
+                           "{available:.1f} GiB available (trained on {trained:,}).")
         else:
             text = self.tr("Smallest cache within the budget: <b>K {type_k} / V {type_v}</b>, {size:,.1f} MiB at "
-                           "{n_ctx:,} tokens (saves {percent:.0f} %). It fits <b>{reach}</b> tokens in the "
+                           "{n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits <b>{reach}</b> tokens in the "
                            "{available:.1f} GiB available.")
         self.recommendation.setText(text.format(
             type_k=rec.result.pair.type_k, type_v=rec.result.pair.type_v, size=rec.result.kv_bytes / MIB,
             n_ctx=report.n_ctx, percent=rec.result.saving_percent, reach=short_tokens(rec.largest_ctx),
-            available=available / 1024**3, trained=short_tokens(report.model.n_ctx_train),
+            available=available / 1024**3, trained=report.model.n_ctx_train or 0,
+            words=agreement_words(rec.result),
         ))
         self.use_button.setEnabled(True)
         pairs = list(PLANNER_TYPES)
@@ -307,7 +333,14 @@ class LabWindow(QWidget):
         probe = memory_curves(report.model, pairs, available, MAX_CTX, points=8)
         widest = max((c.largest_ctx for c in probe), default=0)
         x_max = int(max(8192, min(MAX_CTX, nice_ceiling(widest * 1.2))))
-        self.planner.set_data(memory_curves(report.model, pairs, available, x_max), available)
+        trained = report.model.n_ctx_train or 0
+        if trained:  # a context past the trained one is no use to plan for: the lines stop there
+            x_max = min(x_max, int(nice_ceiling(trained * 1.05)))
+        self.planner.set_data(memory_curves(report.model, pairs, available, x_max), available, trained, x_max)
+
+    def _point_tip(self, r) -> str:
+        return self.tr("{pair}: mean KL {kl:.4f}, {words}; saves {percent:.0f} %").format(
+            pair=r.pair.label, kl=r.kl_mean, words=agreement_words(r), percent=r.saving_percent)
 
     @Slot()
     def _on_use_clicked(self) -> None:

@@ -16,6 +16,7 @@ GIB = 1024**3
 CURVE_COLORS = [QColor(c) for c in (style.OTHER_COLOR, style.K_COLOR, style.V_COLOR, style.EXTRA_CURVE_COLOR,
                                      style.GOOD_COLOR)]
 AVAILABLE_COLOR = QColor(style.ERROR_COLOR)
+TRAINED_COLOR = QColor(style.USED_COLOR)
 
 
 class PlannerChart(QWidget):
@@ -23,19 +24,26 @@ class PlannerChart(QWidget):
         super().__init__(parent)
         self.curves: list[MemoryCurve] = []
         self.available_bytes = 0
+        self.trained_ctx = 0
+        self.x_end = 0
         self.setMinimumSize(360, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_data(self, curves: list[MemoryCurve], available_bytes: int) -> None:
+    def set_data(self, curves: list[MemoryCurve], available_bytes: int, trained_ctx: int = 0,
+                 x_end: int = 0) -> None:
+        """`trained_ctx`: the model's trained context, marked across the chart (0: not known); `x_end`: where
+        the axis ends, when past the curves' last context (they stop at the trained context)."""
         self.curves = list(curves)
         self.available_bytes = available_bytes
+        self.trained_ctx = trained_ctx
+        self.x_end = x_end
         self.update()
 
     def plot_rect(self) -> QRectF:
         return QRectF(self.rect()).adjusted(58, 26, -118, -44)
 
     def axis_ends(self) -> tuple[float, float]:
-        x = max((c.contexts[-1] for c in self.curves if c.contexts), default=8192)
+        x = max([c.contexts[-1] for c in self.curves if c.contexts] + [self.x_end], default=8192)
         y = max([max(c.total_bytes) for c in self.curves if c.total_bytes] + [self.available_bytes]) / GIB
         if self.available_bytes:  # what matters is where the lines cross the memory there is
             y = min(y, 2.5 * self.available_bytes / GIB)
@@ -70,6 +78,12 @@ class PlannerChart(QWidget):
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.drawText(QRectF(rect.left() + 4, y - 16, 220, 14), Qt.AlignmentFlag.AlignLeft,
                              self.tr("available now: {size:.1f} GiB").format(size=self.available_bytes / GIB))
+        if 0 < self.trained_ctx <= x_max:
+            x = self.position(self.trained_ctx, 0).x()
+            painter.setPen(QPen(TRAINED_COLOR, 1.5, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            painter.drawText(QRectF(x - 224, rect.top() + 4, 220, 14), Qt.AlignmentFlag.AlignRight,
+                             self.tr("trained context: {tokens:,}").format(tokens=self.trained_ctx))
         for i, curve in enumerate(self.curves):
             color = CURVE_COLORS[i % len(CURVE_COLORS)]
             path = QPainterPath()
@@ -88,6 +102,8 @@ class PlannerChart(QWidget):
             painter.drawLine(QPointF(rect.right() + 8, legend_y + 7), QPointF(rect.right() + 22, legend_y + 7))
             painter.setPen(text)
             reach = short_tokens(curve.largest_ctx) if curve.largest_ctx else self.tr("none")
+            if curve.fits_trained_context:
+                reach = self.tr("{tokens} (all)").format(tokens=reach)
             painter.drawText(QRectF(rect.right() + 26, legend_y, 92, 14), Qt.AlignmentFlag.AlignLeft,
                              f"{curve.label}: {reach}")
         painter.end()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.ui import style
 
@@ -27,6 +27,7 @@ class ChartPoint:
     kl: float
     on_front: bool = False
     picked: bool = False
+    tooltip: str = ""  # what the point means, in words
 
     @property
     def color(self) -> QColor:
@@ -87,6 +88,23 @@ class TradeoffChart(QWidget):
     def point_position(self, index: int) -> QPointF:
         p = self.points[index]
         return self.position(p.saved_mib, p.kl)
+
+    def point_at(self, where: QPointF) -> ChartPoint | None:
+        """The point drawn under `where` (the nearest, within a few pixels), if any."""
+        near = [(QLineF(self.point_position(i), where).length(), i) for i in range(len(self.points))]
+        distance, index = min(near, default=(math.inf, -1))
+        return self.points[index] if distance <= POINT_RADIUS + 4 else None
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            point = self.point_at(QPointF(event.pos()))
+            if point is not None and point.tooltip:
+                QToolTip.showText(event.globalPos(), point.tooltip, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     # -- drawing ------------------------------------------------------------------------------
 

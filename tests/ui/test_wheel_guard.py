@@ -90,3 +90,18 @@ def test_the_conversation_settings_scroll_instead_of_changing(qapp):
     assert settings.temperature.value() == pytest.approx(0.7)
     assert bar.value() > before
     area.close()
+
+
+def test_the_models_window_file_list_ignores_a_wheel_it_has_no_focus_for(qapp):
+    from app.ui.models.models_window import ModelsWindow
+
+    window = ModelsWindow()
+    try:
+        window.file_combo.addItems(["a.gguf", "b.gguf", "c.gguf"])
+        window.file_combo.setCurrentIndex(1)
+        turn_wheel(window.file_combo)
+        assert window.file_combo.currentIndex() == 1
+        assert window.file_combo.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    finally:
+        window.shutdown()
+        window.close()

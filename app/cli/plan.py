@@ -155,7 +155,11 @@ def plan_text(plan: LoadPlan) -> str:
             lines.append(
                 f"  {row.cache_type.name:<7} {row.cache_type.bits_per_element:>5.2f} {'on' if row.flash_attn else 'off':>4} "
                 f"{row.kv_bytes:>14,} {row.kv_bytes / MIB:>10.2f} {row.largest_ctx:>27,}"
+                + (" *" if m.n_ctx_train and row.largest_ctx > m.n_ctx_train else "")
             )
+        if m.n_ctx_train and any(row.largest_ctx > m.n_ctx_train for row in plan.capacity):
+            lines.append(f"  * past the {m.n_ctx_train:,} tokens the model was trained on: it fits, "
+                         "but replies degrade beyond the trained context")
     return "\n".join(lines)
 
 

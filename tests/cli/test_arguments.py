@@ -72,6 +72,14 @@ def test_plan_prints_the_exact_bytes_of_a_quantized_cache(starter_model, capsys)
     assert "188,743,680 B  (180.00 MiB)" in out  # what f16/f16 would take
 
 
+def test_plan_marks_a_reach_past_the_trained_context(starter_model, capsys):
+    assert main(["plan", str(starter_model), "--ctx", "2048"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("  q4_0 ")]
+    assert rows and rows[0].endswith(" *")  # millions of tokens fit in RAM; the model knows 8,192
+    assert "* past the 8,192 tokens the model was trained on" in out
+
+
 def test_plan_json_for_the_starter_model_by_default(capsys):
     assert main(["plan", "--ctx", "2048", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -105,3 +105,17 @@ def test_the_models_window_file_list_ignores_a_wheel_it_has_no_focus_for(qapp):
     finally:
         window.shutdown()
         window.close()
+
+
+def test_the_kept_caches_budgets_ignore_a_wheel_they_have_no_focus_for(qapp, tmp_path):
+    from app.ui.kv.kept_caches_dialog import KeptCachesDialog
+
+    dialog = KeptCachesDialog(tmp_path)
+    try:
+        dialog.ram_budget.setValue(1024)
+        turn_wheel(dialog.ram_budget)
+        assert dialog.ram_budget.value() == 1024
+        dialog.ram_budget.setFocus()
+        assert dialog.ram_budget.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    finally:
+        dialog.close()

@@ -28,6 +28,7 @@ from app.engine.kept.caches import KeptCache
 from app.engine.memory import MIB
 from app.ui import style
 from app.ui.style import mib
+from app.ui.wheel_guard import guard_wheel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -140,6 +141,7 @@ class KeptCachesDialog(QDialog):
         layout.addLayout(actions)
         layout.addWidget(budgets)
         layout.addWidget(buttons)
+        guard_wheel(self)  # a wheel turn over a budget box it has not been clicked into changes nothing
         self._budgets = (-1, -1)
         self.resize(780, 480)
 

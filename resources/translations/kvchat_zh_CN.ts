@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About KV Chat</source>
+        <translation>关于 KV Chat</translation>
+    </message>
+    <message>
+        <source>A desktop chat app for local GGUF models that makes the KV cache&apos;s precision a visible, exact choice.</source>
+        <translation>一款面向本地 GGUF 模型的桌面聊天应用，让 KV 缓存的精度成为看得见、算得准的选择。</translation>
+    </message>
+    <message>
+        <source>llama-cpp-python</source>
+        <translation>llama-cpp-python</translation>
+    </message>
+    <message>
+        <source>llama.cpp build</source>
+        <translation>llama.cpp 构建</translation>
+    </message>
+    <message>
+        <source>Qt (PySide6)</source>
+        <translation>Qt (PySide6)</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>Settings folder</source>
+        <translation>设置文件夹</translation>
+    </message>
+    <message>
+        <source>Documentation</source>
+        <translation>文档</translation>
+    </message>
+</context>
+<context>
     <name>BackendKernels</name>
     <message>
         <source>A {type_v} V cache needs flash attention: turn it on, or choose f16 for V.</source>
@@ -275,6 +310,30 @@
         <translation>第 {number} 条消息的统计信息：{problem}</translation>
     </message>
     <message>
+        <source>version {version}, the one shown, is not its content</source>
+        <translation>显示的版本 {version} 与其内容不符</translation>
+    </message>
+    <message>
+        <source>versions must be a list, not {value}</source>
+        <translation>versions 必须是列表，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>only a reply of the assistant has versions</source>
+        <translation>只有助手的回复才有版本</translation>
+    </message>
+    <message>
+        <source>version must be a whole number from 0 to {high}, not {value}</source>
+        <translation>version 必须是 0 到 {high} 之间的整数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>version {position}: {problem}</source>
+        <translation>版本 {position}：{problem}</translation>
+    </message>
+    <message>
+        <source>stats: {problem}</source>
+        <translation>统计：{problem}</translation>
+    </message>
+    <message>
         <source>it is not UTF-8 text (byte {offset:,} cannot be decoded)</source>
         <translation>它不是 UTF-8 文本（第 {offset:,} 字节无法解码）</translation>
     </message>
@@ -436,8 +495,8 @@
         <translation>恢复默认</translation>
     </message>
     <message>
-        <source>Saved with this conversation; used from the next reply on.</source>
-        <translation>随此对话保存，从下一条回复开始生效。</translation>
+        <source>Saved with this conversation; used from the next reply on. A new conversation starts from the defaults.</source>
+        <translation>随此对话保存；从下一条回复起生效。新对话从默认值开始。</translation>
     </message>
     <message>
         <source>System prompt</source>
@@ -871,24 +930,36 @@ The previous model was loaded again.</source>
 <context>
     <name>KvLab</name>
     <message>
-        <source>writing the reference text</source>
-        <translation>正在生成参考文本</translation>
+        <source>Writing the reference text with f16/f16: {done:,} of {total:,} tokens</source>
+        <translation>用 f16/f16 写参考文本：{done:,} / {total:,} 个 token</translation>
     </message>
     <message>
-        <source>{pair}: {done} of {total} tokens</source>
-        <translation>{pair}：{done} / {total} 个 token</translation>
+        <source>Measuring {pair}: {done:,} of {total:,} tokens read</source>
+        <translation>正在测量 {pair}：已读 {done:,} / {total:,} 个 token</translation>
     </message>
     <message>
-        <source>{pair}: generation speed</source>
-        <translation>{pair}：生成速度</translation>
+        <source>Measuring {pair}: generation speed</source>
+        <translation>正在测量 {pair}：生成速度</translation>
     </message>
     <message>
         <source>The reference text is too short to measure: it needs at least a few dozen tokens.</source>
         <translation>参考文本太短，无法测量：至少需要几十个 token。</translation>
     </message>
     <message>
+        <source>f16/f16 (the reference)</source>
+        <translation>f16/f16（参考）</translation>
+    </message>
+    <message>
         <source>llama.cpp could not create a measuring context: {error}</source>
         <translation>llama.cpp 无法创建用于测量的上下文：{error}</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not evaluate {n} tokens at position {pos} of the {cells}-cell measuring context ({why}).</source>
+        <translation>llama.cpp 无法在 {cells} 个单元的测量上下文中从位置 {pos} 计算 {n} 个 token（{why}）。</translation>
+    </message>
+    <message>
+        <source>the same next word as f16 {percent} % of the time</source>
+        <translation>{percent} % 的情况下下一个词与 f16 相同</translation>
     </message>
 </context>
 <context>
@@ -932,6 +1003,26 @@ The previous model was loaded again.</source>
     <message>
         <source>Always off. Only f32, f16 and bf16 V caches work without it.</source>
         <translation>始终关闭。不开启时，V 缓存只能使用 f32、f16 或 bf16。</translation>
+    </message>
+    <message>
+        <source>4-bit: 28% of f16, the smallest; on the keys the loss is model-dependent (the KV lab measures it).</source>
+        <translation>4 位：f16 的 28%，最小；用在键上时损失因模型而异（KV 实验室可测量）。</translation>
+    </message>
+    <message>
+        <source>4-bit: 28% of f16, the smallest; on the values the loss is usually small (the KV lab measures it).</source>
+        <translation>4 位：f16 的 28%，最小；用在值上时损失通常较小（KV 实验室可测量）。</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>{cache}: {meaning}</source>
+        <translation>{cache}：{meaning}</translation>
     </message>
     <message>
         <source>Open…</source>
@@ -1028,18 +1119,6 @@ The previous model was loaded again.</source>
     <message>
         <source>Keep only the last {tokens:,} tokens for the {layers} sliding-window layers: {compact} instead of {full} here. Editing far back then re-reads the prompt.</source>
         <translation>{layers} 个滑动窗口层只保留最后 {tokens:,} 个 token：此处占用 {compact}，而不是 {full}。之后编辑较早的消息时会重新读取提示词。</translation>
-    </message>
-    <message>
-        <source>Longest context that fits on the GPU and in RAM now: {reach}</source>
-        <translation>当前 GPU 和内存能容纳的最长上下文：{reach}</translation>
-    </message>
-    <message>
-        <source>Longest context that fits in memory now: {reach}</source>
-        <translation>当前内存可容纳的最长上下文：{reach}</translation>
-    </message>
-    <message>
-        <source>{type:&gt;7}: {tokens:,} tokens ({size:,.1f} MiB at this length)</source>
-        <translation>{type:&gt;7}：{tokens:,} token（此长度下为 {size:,.1f} MiB）</translation>
     </message>
     <message>
         <source>Loaded</source>
@@ -1276,16 +1355,36 @@ The previous model was loaded again.</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %). It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available (trained on {trained}).</source>
-        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时为 {size:,.1f} MiB（节省 {percent:.0f} %）。在可用的 {available:.1f} GiB 内存中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token（训练上下文为 {trained}）。</translation>
+        <source>Median of the reads of the text, {tokens} tokens at a time; in brackets the slowest and fastest.</source>
+        <translation>逐次读取文本（每次 {tokens} 个 token）的中位数；括号内为最慢和最快。</translation>
     </message>
     <message>
-        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %). It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available.</source>
-        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时为 {size:,.1f} MiB（节省 {percent:.0f} %）。在可用的 {available:.1f} GiB 内存中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token。</translation>
+        <source>Median of {runs} runs of {tokens} generated tokens; in brackets the slowest and fastest.</source>
+        <translation>{runs} 次生成 {tokens} 个 token 的中位数；括号内为最慢和最快。</translation>
+    </message>
+    <message>
+        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits &lt;b&gt;the whole trained context ({trained:,})&lt;/b&gt; in the {available:.1f} GiB available.</source>
+        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时 {size:,.1f} MiB（节省 {percent:.0f} %）：{words}。在可用的 {available:.1f} GiB 中可容纳&lt;b&gt;整个训练上下文（{trained:,}）&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available (trained on {trained:,}).</source>
+        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时 {size:,.1f} MiB（节省 {percent:.0f} %）：{words}。在可用的 {available:.1f} GiB 中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token（训练长度 {trained:,}）。</translation>
+    </message>
+    <message>
+        <source>Smallest cache within the budget: &lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;, {size:,.1f} MiB at {n_ctx:,} tokens (saves {percent:.0f} %): {words}. It fits &lt;b&gt;{reach}&lt;/b&gt; tokens in the {available:.1f} GiB available.</source>
+        <translation>预算内最小的缓存：&lt;b&gt;K {type_k} / V {type_v}&lt;/b&gt;，{n_ctx:,} 个 token 时 {size:,.1f} MiB（节省 {percent:.0f} %）：{words}。在可用的 {available:.1f} GiB 中可容纳 &lt;b&gt;{reach}&lt;/b&gt; 个 token。</translation>
+    </message>
+    <message>
+        <source>{pair}: mean KL {kl:.4f}, {words}; saves {percent:.0f} %</source>
+        <translation>{pair}：平均 KL {kl:.4f}，{words}；节省 {percent:.0f} %</translation>
     </message>
 </context>
 <context>
     <name>LoadConfig</name>
+    <message>
+        <source>{name} must be a number of threads from 1 to {max}, not {value}.</source>
+        <translation>{name} 必须是 1 到 {max} 之间的线程数，而不是 {value}。</translation>
+    </message>
     <message>
         <source>Flash attention must be one of {modes}, not &apos;{mode}&apos;.</source>
         <translation>Flash Attention 只能取 {modes} 之一，不能是“{mode}”。</translation>
@@ -1327,8 +1426,8 @@ The previous model was loaded again.</source>
         <translation>{type} 类型的 V 缓存需要开启 Flash Attention：关闭时 llama.cpp 会转置存储 V，而只有 f32、f16 和 bf16 支持转置存储。请将 Flash Attention 设为“自动”或“开启”，或将 V 改为 f16。</translation>
     </message>
     <message>
-        <source>The context is rounded up to {n_ctx:,} tokens, as llama.cpp allocates it.</source>
-        <translation>上下文按 llama.cpp 的分配方式向上取整为 {n_ctx:,} 个 token。</translation>
+        <source>llama.cpp allocates the cache in steps of 256 cells: {cells:,} cells for {asked:,} tokens.</source>
+        <translation>llama.cpp 以 256 个单元为步长分配缓存：{asked:,} 个 token 分配 {cells:,} 个单元。</translation>
     </message>
     <message>
         <source>{n_ctx:,} tokens is beyond the {trained:,} this model was trained on; replies usually degrade past that point.</source>
@@ -1567,6 +1666,30 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>{used:,} / {total:,} 单元</translation>
     </message>
     <message>
+        <source>not in the context</source>
+        <translation>不在上下文中</translation>
+    </message>
+    <message>
+        <source>Not in the context: read at its next reply</source>
+        <translation>不在上下文中：下一条回复时读取</translation>
+    </message>
+    <message>
+        <source>not in the context: what it would take</source>
+        <translation>不在上下文中：所需的量</translation>
+    </message>
+    <message>
+        <source>0 / {total:,} tokens: this conversation is empty</source>
+        <translation>0 / {total:,} 个 token：此对话为空</translation>
+    </message>
+    <message>
+        <source>{used:,} / {total:,} tokens in its kept cache, put back at its next reply</source>
+        <translation>保留缓存中有 {used:,} / {total:,} 个 token，下一条回复时放回</translation>
+    </message>
+    <message>
+        <source>Not in the context: about {used:,} / {total:,} tokens to read at its next reply</source>
+        <translation>不在上下文中：下一条回复时约需读取 {used:,} / {total:,} 个 token</translation>
+    </message>
+    <message>
         <source>Process {size}</source>
         <translation>进程 {size}</translation>
     </message>
@@ -1706,12 +1829,20 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>连接到服务器(&amp;C)…</translation>
     </message>
     <message>
+        <source>&amp;Disconnect from the server</source>
+        <translation>断开与服务器的连接(&amp;D)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
         <source>&amp;Keyboard shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About KV Chat</source>
+        <translation>关于 KV Chat(&amp;A)</translation>
     </message>
 </context>
 <context>
@@ -1813,8 +1944,20 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>重新生成</translation>
     </message>
     <message>
-        <source>Write this reply again</source>
-        <translation>重新生成此回复</translation>
+        <source>Write this reply again (this one is kept: ‹ › flip between the versions)</source>
+        <translation>重新生成此回复（当前回复会保留：用 ‹ › 在版本间切换）</translation>
+    </message>
+    <message>
+        <source>Show the previous version of this reply</source>
+        <translation>显示此回复的上一个版本</translation>
+    </message>
+    <message>
+        <source>Show the next version of this reply</source>
+        <translation>显示此回复的下一个版本</translation>
+    </message>
+    <message>
+        <source>Version {shown} of {total} of this reply</source>
+        <translation>此回复的第 {shown} 个版本，共 {total} 个</translation>
     </message>
     <message>
         <source>This message is {total:,} characters long; the first {shown:,} are shown, as plain text. Copy copies the whole message.</source>
@@ -2122,6 +2265,14 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>Hugging Face 缓存</translation>
     </message>
     <message>
+        <source>Starter model</source>
+        <translation>入门模型</translation>
+    </message>
+    <message>
+        <source>Opened in KV Chat</source>
+        <translation>在 KV Chat 中打开过</translation>
+    </message>
+    <message>
         <source>{file}: its header cannot be read ({error}).</source>
         <translation>{file}：无法读取其文件头（{error}）。</translation>
     </message>
@@ -2163,6 +2314,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>Trained context</source>
         <translation>训练上下文</translation>
+    </message>
+    <message>
+        <source>In KV Chat</source>
+        <translation>在 KV Chat 中</translation>
     </message>
     <message>
         <source>Open</source>
@@ -2220,6 +2375,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <source>unreadable: {error}</source>
         <translation>无法读取：{error}</translation>
     </message>
+    <message>
+        <source>1 model found</source>
+        <translation>找到 1 个模型</translation>
+    </message>
     <message numerus="yes">
         <source>%n models found</source>
         <translation>
@@ -2229,6 +2388,14 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>No GGUF models found in the usual places. Download one below, or open any .gguf file with File → Open model.</source>
         <translation>常用位置中没有找到 GGUF 模型。请在下方下载，或通过“文件 → 打开模型”打开任意 .gguf 文件。</translation>
+    </message>
+    <message>
+        <source>loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>recent</source>
+        <translation>最近</translation>
     </message>
     <message>
         <source>Write the repository as owner/name.</source>
@@ -2272,16 +2439,36 @@ V ({type_v}) {v_bytes:,} 字节</translation>
 <context>
     <name>PlanSummary</name>
     <message>
-        <source>Before loading</source>
-        <translation>加载前</translation>
-    </message>
-    <message>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
+        <source>CPU threads: {gen} generating a reply, {read} reading a prompt</source>
+        <translation>CPU 线程：生成回复 {gen} 个，读取提示 {read} 个</translation>
+    </message>
+    <message>
+        <source>does not fit</source>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <source>saves {percent:.1f} %</source>
+        <translation>节省 {percent:.1f} %</translation>
+    </message>
+    <message>
+        <source>{size} more than f16</source>
+        <translation>比 f16 多 {size}</translation>
+    </message>
+    <message>
+        <source>KV cache &lt;b&gt;{kv}&lt;/b&gt; ({saving}) · total {total}: {verdict}</source>
+        <translation>KV 缓存 &lt;b&gt;{kv}&lt;/b&gt;（{saving}）· 总计 {total}：{verdict}</translation>
+    </message>
+    <message>
         <source>KV cache &lt;b&gt;{kv}&lt;/b&gt; (K {k} + V {v}) for {tokens:,} tokens</source>
         <translation>{tokens:,} 个 token 的 KV 缓存：&lt;b&gt;{kv}&lt;/b&gt;（K {k} + V {v}）</translation>
+    </message>
+    <message>
+        <source>KV cache &lt;b&gt;{kv}&lt;/b&gt; (K {k} + V {v}) for {tokens:,} tokens ({cells:,} cells allocated)</source>
+        <translation>KV 缓存 &lt;b&gt;{kv}&lt;/b&gt;（K {k} + V {v}），{tokens:,} 个 token（分配 {cells:,} 个单元）</translation>
     </message>
     <message>
         <source>f16/f16 would take {f16}: saves &lt;b&gt;{size} ({percent:.1f} %)&lt;/b&gt;</source>
@@ -2335,8 +2522,31 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>当前可用：{size:.1f} GiB</translation>
     </message>
     <message>
+        <source>trained context: {tokens:,}</source>
+        <translation>训练上下文：{tokens:,}</translation>
+    </message>
+    <message>
         <source>none</source>
         <translation>无</translation>
+    </message>
+    <message>
+        <source>{tokens} (all)</source>
+        <translation>{tokens}（全部）</translation>
+    </message>
+</context>
+<context>
+    <name>PriceDetails</name>
+    <message>
+        <source>Before loading</source>
+        <translation>加载前</translation>
+    </message>
+    <message>
+        <source>Loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>If applied</source>
+        <translation>应用后</translation>
     </message>
 </context>
 <context>
@@ -2550,6 +2760,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>正在通过服务器对话</translation>
     </message>
     <message>
+        <source>The server decides its cache; disconnect to set it here.</source>
+        <translation>缓存由服务器决定；断开连接后才能在这里设置。</translation>
+    </message>
+    <message>
         <source>Server</source>
         <translation>服务器</translation>
     </message>
@@ -2659,6 +2873,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
         <translation>{name} 不是 0 到 {max:,} 之间的 MiB 数</translation>
     </message>
     <message>
+        <source>{name} is not a number of threads between 0 and {max}</source>
+        <translation>{name} 不是 0 到 {max} 之间的线程数</translation>
+    </message>
+    <message>
         <source>&apos;{name}&apos; should be a list, not {value}</source>
         <translation>“{name}”应为列表，而不是 {value}</translation>
     </message>
@@ -2738,6 +2956,29 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>Conversation</source>
         <translation>对话</translation>
+    </message>
+</context>
+<context>
+    <name>ThreadsBox</name>
+    <message>
+        <source>CPU threads</source>
+        <translation>CPU 线程</translation>
+    </message>
+    <message>
+        <source>This computer has {physical} cores ({logical} logical CPUs). Auto uses the cores, not hyper-threads, and leaves one free where there are several: llama.cpp&apos;s threads wait for each other, so one that other work delays slows them all.</source>
+        <translation>这台计算机有 {physical} 个核心（{logical} 个逻辑 CPU）。自动会使用物理核心而不是超线程，核心较多时留出一个空闲：llama.cpp 的线程彼此等待，其中一个被其他工作拖慢，所有线程都会变慢。</translation>
+    </message>
+    <message>
+        <source>Generating a reply</source>
+        <translation>生成回复</translation>
+    </message>
+    <message>
+        <source>Reading a prompt</source>
+        <translation>读取提示</translation>
+    </message>
+    <message>
+        <source>Auto ({n})</source>
+        <translation>自动（{n}）</translation>
     </message>
 </context>
 <context>

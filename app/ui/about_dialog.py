@@ -68,9 +68,9 @@ class AboutDialog(QDialog):
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         rows = [
-            ("llama-cpp-python", self.tr("llama-cpp-python"), escape(llama_cpp_version())),
+            ("llama-cpp-python", "llama-cpp-python", escape(llama_cpp_version())),
             ("llama.cpp", self.tr("llama.cpp build"), escape(llama_cpp_build())),
-            ("qt", self.tr("Qt (PySide6)"), escape(pyside_version)),
+            ("qt", "Qt (PySide6)", escape(pyside_version)),
             ("data", self.tr("Data folder"), folder_link(data_dir())),
             ("settings", self.tr("Settings folder"), folder_link(config_dir())),
         ]

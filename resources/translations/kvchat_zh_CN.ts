@@ -12,16 +12,8 @@
         <translation>一款面向本地 GGUF 模型的桌面聊天应用，让 KV 缓存的精度成为看得见、算得准的选择。</translation>
     </message>
     <message>
-        <source>llama-cpp-python</source>
-        <translation>llama-cpp-python</translation>
-    </message>
-    <message>
         <source>llama.cpp build</source>
         <translation>llama.cpp 构建</translation>
-    </message>
-    <message>
-        <source>Qt (PySide6)</source>
-        <translation>Qt (PySide6)</translation>
     </message>
     <message>
         <source>Data folder</source>

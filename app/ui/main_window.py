@@ -3,7 +3,6 @@ EngineHost, the store and the settings file, and is the one place errors are sho
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
 from pathlib import Path
@@ -16,7 +15,6 @@ from app.core.paths import starter_model_path
 from app.core.settings import Settings
 from app.core.store import ConversationStore
 from app.engine.config import LoadConfig
-from app.engine.errors import EngineError
 from app.engine.host import EngineHost
 from app.ui.about_dialog import AboutDialog
 from app.ui.banner import Banner
@@ -28,14 +26,13 @@ from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.conversation_settings import ConversationSettings
 from app.ui.chat.conversations import Conversations
 from app.ui.escape_closes import close_on_escape
-from app.ui.file_dialogs import MODEL as MODEL_FILES
-from app.ui.file_dialogs import file_dialog
 from app.ui.kv.context_on_screen import ContextOnScreen
 from app.ui.kv.kept_caches import KeptCachesControl
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
 from app.ui.lab.lab_window import LabWindow
 from app.ui.menus import Menus
+from app.ui.model_loading import ModelLoading
 from app.ui.models.models_window import ModelsWindow
 from app.ui.remote.remote_mode import RemoteMode
 from app.ui.settings_keeper import SettingsKeeper
@@ -121,9 +118,9 @@ class MainWindow(QMainWindow):
         self.conversations.sig_forget_kept.connect(self.kept_caches.forget)
         self.kept_caches.sig_status.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.menus.kept_caches.setEnabled(host.kept is not None)
-        self.kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
-        self.kv_panel.sig_open_model.connect(self.open_model_dialog)
-        self.kv_panel.model_combo.activated.connect(self._on_model_picked)  # the user's choice, not a refill
+        self.loading = ModelLoading(host, self.session, self.remote_mode, self.kv_panel, self.gauge,
+                                    self.context_on_screen, self.banner, self.settings_keeper, self.statusBar(), self)
+        self.loading.sig_loaded.connect(self._on_model_loaded)
         self.kv_panel.sig_open_lab.connect(self.open_lab)
         self.session.sig_error.connect(self.show_error)
         self.files.sig_error.connect(self.show_error)
@@ -293,54 +290,12 @@ class MainWindow(QMainWindow):
     # -- models -----------------------------------------------------------------------------
 
     async def apply(self, config: LoadConfig) -> bool:
-        """Load or reload the model; on failure the previous model stays (the engine restores it)."""
-        await self.session.stop_and_wait()  # the partial reply is saved before the reload
-        if self.remote_mode.active:
-            await self.remote_mode.disconnect()
-        self.kv_panel.set_busy(True, self.tr("Loading…"))
-        self.statusBar().showMessage(self.tr("Loading {name}…").format(name=Path(config.model_path).name))
-        try:
-            report = await self.host.load(config)
-        except Exception as exc:  # an EngineError says why; anything else is named with the file
-            self.banner.show_failure(exc, "{reason}" if isinstance(exc, EngineError) else
-                                     self.tr("{name} could not be loaded ({reason})."),
-                                     key="load", name=Path(config.model_path).name)
-            current = self.host.report
-            self.kv_panel.set_loaded(current.config if current else None)
-            self.gauge.set_report(current)
-            self.context_on_screen.engine_usage(await self.host.usage())
-            self.statusBar().showMessage(self.tr("Load failed: the previous model is still loaded") if current
-                                         else self.tr("Load failed"))
-            return False
-        finally:
-            self.kv_panel.set_busy(False)
-        self.settings.remember_load(config)
-        self.settings_keeper.save()
-        self.kv_panel.set_loaded(config)
-        self.gauge.set_report(report)
-        self.context_on_screen.loaded()
-        self.banner.clear("load")
-        self.banner.clear("template")
+        return await self.loading.apply(config)
+
+    @Slot(object)
+    def _on_model_loaded(self, report) -> None:
         if self.models is not None and self.models.isVisible():
             spawn(self.models.refresh())  # its "loaded" mark moves
-        if report.chat_template_problem:
-            self.banner.show_message(self.tr(
-                "{model} loaded, but {problem}: your messages are continued as plain text, not answered as a "
-                "chat.").format(model=report.model.display_name, problem=report.chat_template_problem),
-                error=False, key="template")
-        elif not report.chat_template:
-            self.banner.show_message(self.tr(
-                "{model} has no chat template (it is probably a base model): your messages are continued as "
-                "plain text, not answered as a chat.").format(model=report.model.display_name),
-                error=False, key="template")
-        status = (self.tr("{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention on · "
-                          "loaded in {seconds:.1f} s") if report.flash_attn else
-                  self.tr("{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention off · "
-                          "loaded in {seconds:.1f} s"))
-        self.statusBar().showMessage(status.format(model=report.model.display_name, tokens=f"{report.n_ctx:,}",
-                                                   type_k=report.type_k, type_v=report.type_v,
-                                                   seconds=report.load_seconds))
-        return True
 
     # -- a server -----------------------------------------------------------------------
 
@@ -363,42 +318,15 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     async def disconnect_server(self) -> None:
-        """Back to this computer, as if never connected: the model loaded before, with its settings (or, if none
-        was, the starter model) is loaded again."""
-        if not self.remote_mode.active:
-            return
-        config = self.remote_mode.local_config
-        await self.remote_mode.disconnect()
-        if config is not None:
-            self.kv_panel.select_model(config.model_path)
-            self.kv_panel.set_fields(config)
-        elif starter_model_path() is not None:
-            self.kv_panel.select_model(str(starter_model_path()))
-        config = self.kv_panel.config()
-        if config is not None:
-            await self.apply(config)
+        await self.loading.leave_server()
 
     @Slot()
     def open_model_dialog(self) -> QFileDialog:
-        return file_dialog(self, self.tr("Open a GGUF model"), MODEL_FILES, self.settings_keeper, self.open_model,
-                           [self.tr("GGUF models (*.gguf)"), self.tr("All files (*)")])
+        return self.loading.open_dialog()
 
     @Slot(str)
     def open_model(self, path: str) -> None:
-        """Every way of choosing a model (File → Open, the KV panel's list, the models window, a drop) loads it at
-        once: with the cache settings last used for it, else with those of the model in use now."""
-        in_use = self.host.report.config if self.host.report is not None else self.kv_panel.config()
-        self.kv_panel.select_model(path)
-        if path not in self.settings.models and in_use is not None:
-            self.kv_panel.set_fields(dataclasses.replace(in_use, model_path=path))
-        config = self.kv_panel.config()
-        if self.host.report is not None and config == self.host.report.config and not self.remote_mode.active:
-            return  # chosen again: it is loaded so already
-        spawn(self.apply(config))
-
-    @Slot(int)
-    def _on_model_picked(self, index: int) -> None:
-        self.open_model(self.kv_panel.model_combo.itemData(index))
+        self.loading.open(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):

@@ -1507,54 +1507,6 @@ The previous model was loaded again.</source>
         <source>The KV lab is measuring…</source>
         <translation>KV 实验室正在测量…</translation>
     </message>
-    <message>
-        <source>Loading…</source>
-        <translation>正在加载…</translation>
-    </message>
-    <message>
-        <source>Loading {name}…</source>
-        <translation>正在加载 {name}…</translation>
-    </message>
-    <message>
-        <source>{name} could not be loaded ({reason}).</source>
-        <translation>无法加载 {name}（{reason}）。</translation>
-    </message>
-    <message>
-        <source>Load failed: the previous model is still loaded</source>
-        <translation>加载失败：之前的模型仍在使用</translation>
-    </message>
-    <message>
-        <source>Load failed</source>
-        <translation>加载失败</translation>
-    </message>
-    <message>
-        <source>{model} loaded, but {problem}: your messages are continued as plain text, not answered as a chat.</source>
-        <translation>{model} 已加载，但{problem}：你的消息会作为纯文本续写，而不是作为对话来回答。</translation>
-    </message>
-    <message>
-        <source>{model} has no chat template (it is probably a base model): your messages are continued as plain text, not answered as a chat.</source>
-        <translation>{model} 没有对话模板（可能是基础模型）：你的消息会被当作普通文本续写，而不是以对话方式回答。</translation>
-    </message>
-    <message>
-        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention on · loaded in {seconds:.1f} s</source>
-        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 开启 · 加载用时 {seconds:.1f} s</translation>
-    </message>
-    <message>
-        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention off · loaded in {seconds:.1f} s</source>
-        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 关闭 · 加载用时 {seconds:.1f} s</translation>
-    </message>
-    <message>
-        <source>Open a GGUF model</source>
-        <translation>打开 GGUF 模型</translation>
-    </message>
-    <message>
-        <source>GGUF models (*.gguf)</source>
-        <translation>GGUF 模型 (*.gguf)</translation>
-    </message>
-    <message>
-        <source>All files (*)</source>
-        <translation>所有文件 (*)</translation>
-    </message>
 </context>
 <context>
     <name>MarkdownRenderer</name>
@@ -2267,6 +2219,57 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>{file}: its header cannot be read ({error}).</source>
         <translation>{file}：无法读取其文件头（{error}）。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelLoading</name>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} could not be loaded ({reason}).</source>
+        <translation>无法加载 {name}（{reason}）。</translation>
+    </message>
+    <message>
+        <source>Load failed: the previous model is still loaded</source>
+        <translation>加载失败：之前的模型仍在使用</translation>
+    </message>
+    <message>
+        <source>Load failed</source>
+        <translation>加载失败</translation>
+    </message>
+    <message>
+        <source>Open a GGUF model</source>
+        <translation>打开 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>{model} loaded, but {problem}: your messages are continued as plain text, not answered as a chat.</source>
+        <translation>{model} 已加载，但{problem}：你的消息会作为纯文本续写，而不是作为对话来回答。</translation>
+    </message>
+    <message>
+        <source>{model} has no chat template (it is probably a base model): your messages are continued as plain text, not answered as a chat.</source>
+        <translation>{model} 没有对话模板（可能是基础模型）：你的消息会被当作普通文本续写，而不是以对话方式回答。</translation>
+    </message>
+    <message>
+        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention on · loaded in {seconds:.1f} s</source>
+        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 开启 · 加载用时 {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <source>{model} · {tokens} tokens · K {type_k} / V {type_v} · flash attention off · loaded in {seconds:.1f} s</source>
+        <translation>{model} · {tokens} token · K {type_k} / V {type_v} · Flash Attention 关闭 · 加载用时 {seconds:.1f} s</translation>
     </message>
 </context>
 <context>

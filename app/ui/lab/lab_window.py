@@ -141,7 +141,8 @@ class LabWindow(QWidget):
         self.budget_spin.setRange(0.0, 1.0)
         self.budget_spin.setSingleStep(0.005)
         self.budget_spin.setValue(DEFAULT_BUDGET)
-        self.budget_spin.setToolTip(self.tr("The mean KL divergence you accept (f16/f16 is 0; the noise floor is typical)"))
+        self.budget_spin.setToolTip(
+            self.tr("The mean KL divergence you accept (f16/f16 is 0; the noise floor is typical)"))
         self.budget_spin.valueChanged.connect(self._show_recommendation)
         self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)

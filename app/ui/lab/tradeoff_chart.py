@@ -121,7 +121,8 @@ class TradeoffChart(QWidget):
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.setPen(text)
-            painter.drawText(QRectF(x - 30, rect.bottom() + 4, 60, 14), Qt.AlignmentFlag.AlignHCenter, f"{x_max * fx:g}")
+            painter.drawText(QRectF(x - 30, rect.bottom() + 4, 60, 14), Qt.AlignmentFlag.AlignHCenter,
+                             f"{x_max * fx:g}")
             painter.drawText(QRectF(rect.left() - 60, y - 7, 56, 14), Qt.AlignmentFlag.AlignRight, f"{y_max * fy:.3g}")
         painter.drawText(QRectF(rect.left(), rect.bottom() + 22, rect.width(), 16), Qt.AlignmentFlag.AlignHCenter,
                          self.tr("memory saved against f16/f16 (MiB)"))

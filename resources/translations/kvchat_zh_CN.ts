@@ -1006,7 +1006,7 @@ The previous model was loaded again.</source>
     </message>
     <message>
         <source>Keys</source>
-        <translation>按键</translation>
+        <translation>键</translation>
     </message>
     <message>
         <source>Values</source>
@@ -1119,6 +1119,46 @@ The previous model was loaded again.</source>
     <message>
         <source>Apply to reload with these settings</source>
         <translation>应用后将按这些设置重新加载</translation>
+    </message>
+    <message>
+        <source>Longest context that fits on the GPU and in RAM now: {reach}</source>
+        <translation>当前 GPU 和内存能容纳的最长上下文：{reach}</translation>
+    </message>
+    <message>
+        <source>Longest context that fits in memory now: {reach}</source>
+        <translation>当前内存可容纳的最长上下文：{reach}</translation>
+    </message>
+    <message>
+        <source>With {types} the whole trained context ({tokens:,} tokens) fits.</source>
+        <translation>用 {types} 可容纳整个训练上下文（{tokens:,} 个 token）。</translation>
+    </message>
+    <message>
+        <source>The whole trained context ({tokens:,} tokens) fits on the GPU and in RAM now with {types}.</source>
+        <translation>用 {types}，整个训练上下文（{tokens:,} 个 token）现在可放入 GPU 和内存。</translation>
+    </message>
+    <message>
+        <source>The whole trained context ({tokens:,} tokens) fits in memory now with {types}.</source>
+        <translation>用 {types}，整个训练上下文（{tokens:,} 个 token）现在可放入内存。</translation>
+    </message>
+    <message>
+        <source>These are not in proportion to the types&apos; sizes: f16 runs with flash attention off (auto&apos;s choice for it), whose attention buffer grows with the context.</source>
+        <translation>这些数字与各类型的大小不成比例：f16 在关闭 Flash Attention 时运行（自动模式对它的选择），其注意力缓冲区随上下文增长。</translation>
+    </message>
+    <message>
+        <source>{type:&gt;7}: {tokens:,} tokens ({size:,.1f} MiB at this length), flash attention {fa}</source>
+        <translation>{type:&gt;7}：{tokens:,} 个 token（此长度下 {size:,.1f} MiB），Flash Attention {fa}</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>The model was trained on {tokens:,} tokens; the line above stops there.</source>
+        <translation>模型的训练长度为 {tokens:,} 个 token；上面一行到此为止。</translation>
     </message>
 </context>
 <context>

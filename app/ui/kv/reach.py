@@ -14,8 +14,7 @@ from app.ui.style import short_tokens
 SHOWN = ("f16", "q8_0", "q4_0")
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("KvPanel", text)
+translate = QCoreApplication.translate  # by this name, with literal texts, lupdate collects them
 
 
 def reach_text(plan: LoadPlan) -> tuple[str, str]:
@@ -30,28 +29,31 @@ def reach_text(plan: LoadPlan) -> tuple[str, str]:
     on_gpu = plan.estimate is not None and plan.estimate.gpu_devices
     parts = []
     if limited:
-        text = (_tr("Longest context that fits on the GPU and in RAM now: {reach}") if on_gpu else
-                _tr("Longest context that fits in memory now: {reach}"))
+        text = (translate("KvPanel", "Longest context that fits on the GPU and in RAM now: {reach}") if on_gpu
+                else translate("KvPanel", "Longest context that fits in memory now: {reach}"))
         parts.append(text.format(reach=", ".join(f"{r.cache_type.name} {short_tokens(r.largest_ctx)}"
                                                  for r in limited)) + ".")
     if whole:
         names = ", ".join(r.cache_type.name for r in whole)
         if limited:
-            parts.append(_tr("With {types} the whole trained context ({tokens:,} tokens) fits.").format(
-                types=names, tokens=trained))
+            text = translate("KvPanel", "With {types} the whole trained context ({tokens:,} tokens) fits.")
+        elif on_gpu:
+            text = translate("KvPanel", "The whole trained context ({tokens:,} tokens) fits on the GPU and in RAM "
+                                        "now with {types}.")
         else:
-            parts.append((_tr("The whole trained context ({tokens:,} tokens) fits on the GPU and in RAM now with "
-                              "{types}.") if on_gpu else
-                          _tr("The whole trained context ({tokens:,} tokens) fits in memory now with {types}."))
-                         .format(types=names, tokens=trained))
+            text = translate("KvPanel", "The whole trained context ({tokens:,} tokens) fits in memory now with "
+                                        "{types}.")
+        parts.append(text.format(types=names, tokens=trained))
     mixed = {r.flash_attn for r in limited}
     if len(mixed) > 1:  # an f16 cache beside quantized ones: the figures are not in the ratio of their sizes
-        parts.append(_tr("These are not in proportion to the types' sizes: f16 runs with flash attention off "
-                         "(auto's choice for it), whose attention buffer grows with the context."))
-    tip = [_tr("{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length), flash attention {fa}").format(
-        type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB, fa=_tr("on") if r.flash_attn else
-        _tr("off")) for r in plan.capacity]
+        parts.append(translate("KvPanel", "These are not in proportion to the types' sizes: f16 runs with flash "
+                                          "attention off (auto's choice for it), whose attention buffer grows with "
+                                          "the context."))
+    on, off = translate("KvPanel", "on"), translate("KvPanel", "off")
+    tip = [translate("KvPanel", "{type:>7}: {tokens:,} tokens ({size:,.1f} MiB at this length), flash attention "
+                                "{fa}").format(type=r.cache_type.name, tokens=r.largest_ctx, size=r.kv_bytes / MIB,
+                                               fa=on if r.flash_attn else off) for r in plan.capacity]
     if trained:
-        tip.append(_tr("The model was trained on {tokens:,} tokens; the line above stops there.").format(
-            tokens=trained))
+        tip.append(translate("KvPanel", "The model was trained on {tokens:,} tokens; the line above stops "
+                                        "there.").format(tokens=trained))
     return " ".join(parts), "\n".join(tip)

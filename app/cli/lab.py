@@ -10,7 +10,7 @@ from app.core.paths import cache_dir
 from app.engine.config import LoadConfig
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
-from app.engine.lab.context import STEP_TOKENS, LabDecodeError
+from app.engine.lab.context import LabDecodeError
 from app.engine.lab.results import (
     LabPair,
     LabReport,
@@ -70,8 +70,8 @@ def report_text(report: LabReport, budget: float) -> str:
         lines.append(_row(r, " *" if id(r) in front else ""))
     lines.append("")
     lines.append("* on the Pareto front: no other pair saves more memory for less quality loss.")
-    lines.append(f"tok/s: the median, and in brackets the slowest and fastest, of the reads ({STEP_TOKENS} tokens "
-                 f"each) and of {PROBE_RUNS} generation runs of {PROBE_TOKENS} tokens.")
+    lines.append(f"tok/s: the median, and in brackets the slowest and fastest, of the reads (one per sequence) "
+                 f"and of {PROBE_RUNS} generation runs of {PROBE_TOKENS} tokens.")
     lines.append("")
     lines.append("In words:")
     for r in ([report.noise_floor] if report.noise_floor else []) + ordered:

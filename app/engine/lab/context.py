@@ -23,7 +23,6 @@ from app.engine.memory import N_UBATCH, pad_ctx
 from app.i18n import translate
 
 STEP_TOKENS = 128  # tokens per decode call: progress and cancel are checked between steps
-MIN_TIMED_STEP = 32
 
 
 class LabCancelled(Exception):
@@ -103,17 +102,19 @@ class LabContext:
                       cancel: threading.Event) -> Iterator[tuple[int, np.ndarray]]:
         """Read `sequence` from an empty cache; yield (row, logits) blocks for positions `first_scored`
         to the next-to-last, whose next tokens are known. `row` counts from `first_scored`; a block is
-        a view into llama.cpp's buffer, valid until the next one. The speed of each decode step, in
-        tokens per second, is added to `self.read_speeds`."""
+        a view into llama.cpp's buffer, valid until the next one. The speed of the whole read, in
+        tokens per second, is added to `self.read_speeds` (its steps differ: only some compute logits)."""
         llama_c.llama_memory_clear(self._ctx.memory, True)
         last = len(sequence) - 1  # the last token's prediction has nothing to compare with
+        seconds = 0.0
         for start in range(0, len(sequence), STEP_TOKENS):
             step = sequence[start : start + STEP_TOKENS]
             outputs = [first_scored <= start + i < last for i in range(len(step))]
             began = time.perf_counter()
             self._decode(step, start, outputs, cancel)
-            if len(step) >= MIN_TIMED_STEP:  # a few tokens' time is mostly overhead, not a speed
-                self.read_speeds.append(len(step) / (time.perf_counter() - began))
+            seconds += time.perf_counter() - began
+            if start + len(step) == len(sequence):
+                self.read_speeds.append(len(sequence) / seconds)
             n_out = sum(outputs)
             if n_out:
                 pointer = llama_c.llama_get_logits(self._ctx.ctx)

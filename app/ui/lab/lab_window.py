@@ -25,7 +25,6 @@ from app.core.paths import cache_dir
 from app.engine.backend import ThreadStream
 from app.engine.errors import EngineError
 from app.engine.host import EngineHost
-from app.engine.lab.context import STEP_TOKENS
 from app.engine.lab.results import (
     DEFAULT_BUDGET,
     LabPair,
@@ -287,8 +286,8 @@ class LabWindow(QWidget):
             words = agreement_words(r)
             cells[0].setToolTip(words)
             cells[6].setToolTip(words)
-            cells[8].setToolTip(self.tr("Median of the reads of the text, {tokens} tokens at a time; in brackets "
-                                        "the slowest and fastest.").format(tokens=STEP_TOKENS))
+            cells[8].setToolTip(self.tr("Median of the reads of the text, one per sequence; in brackets the "
+                                        "slowest and fastest."))
             cells[9].setToolTip(self.tr("Median of {runs} runs of {tokens} generated tokens; in brackets the "
                                         "slowest and fastest.").format(runs=PROBE_RUNS, tokens=PROBE_TOKENS))
             for column, item in enumerate(cells):

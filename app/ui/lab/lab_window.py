@@ -153,7 +153,7 @@ class LabWindow(QWidget):
         upper = QSplitter()
         upper.addWidget(self.chart)
         upper.addWidget(self.table)
-        upper.setSizes([520, 580])
+        upper.setSizes([460, 860])  # the table's ten columns, speeds with their spread, need the room
         budget_row = QHBoxLayout()
         budget_row.addWidget(QLabel(self.tr("Quality budget (mean KL)")))
         budget_row.addWidget(self.budget_spin)
@@ -168,7 +168,7 @@ class LabWindow(QWidget):
         layout.addWidget(QLabel(self.tr("<b>Memory planner</b>: total memory against context length, and the "
                                         "longest context each cache fits in the memory available now")))
         layout.addWidget(self.planner, 2)
-        self.resize(1100, 820)
+        self.resize(1340, 860)
         self._set_running(False)
 
     # -- running --------------------------------------------------------------------------------
@@ -293,6 +293,7 @@ class LabWindow(QWidget):
             for column, item in enumerate(cells):
                 self.table.setItem(i, column, item)
         self.table.setSortingEnabled(True)
+        self.table.sortItems(2, Qt.SortOrder.DescendingOrder)  # the biggest cache first: f16/f16 leads
         self.table.resizeColumnsToContents()
 
     @Slot()

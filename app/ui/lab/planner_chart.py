@@ -17,6 +17,7 @@ CURVE_COLORS = [QColor(c) for c in (style.OTHER_COLOR, style.K_COLOR, style.V_CO
                                      style.GOOD_COLOR)]
 AVAILABLE_COLOR = QColor(style.ERROR_COLOR)
 TRAINED_COLOR = QColor(style.USED_COLOR)
+LEGEND_WIDTH = 150  # "q8_0/q4_0: 8,192 (all)"
 
 
 class PlannerChart(QWidget):
@@ -40,13 +41,17 @@ class PlannerChart(QWidget):
         self.update()
 
     def plot_rect(self) -> QRectF:
-        return QRectF(self.rect()).adjusted(58, 26, -118, -44)
+        return QRectF(self.rect()).adjusted(58, 26, -LEGEND_WIDTH - 26, -44)
 
     def axis_ends(self) -> tuple[float, float]:
         x = max([c.contexts[-1] for c in self.curves if c.contexts] + [self.x_end], default=8192)
-        y = max([max(c.total_bytes) for c in self.curves if c.total_bytes] + [self.available_bytes]) / GIB
-        if self.available_bytes:  # what matters is where the lines cross the memory there is
-            y = min(y, 2.5 * self.available_bytes / GIB)
+        highest = max((max(c.total_bytes) for c in self.curves if c.total_bytes), default=0)
+        if self.curves and all(c.fits_trained_context for c in self.curves):
+            y = highest / GIB  # every line ends at the trained context below the memory there is: show the lines
+        else:
+            y = max(highest, self.available_bytes) / GIB
+            if self.available_bytes:  # what matters is where the lines cross the memory there is
+                y = min(y, 2.5 * self.available_bytes / GIB)
         return float(x), nice_ceiling(y * 1.05)
 
     def position(self, n_ctx: float, total_bytes: float) -> QPointF:
@@ -72,12 +77,17 @@ class PlannerChart(QWidget):
                              f"{y_max * f:g} GiB")
         painter.drawText(QRectF(rect.left(), rect.bottom() + 20, rect.width(), 16), Qt.AlignmentFlag.AlignHCenter,
                          self.tr("context length (tokens)"))
-        if self.available_bytes:
+        if self.available_bytes and self.available_bytes / GIB <= y_max:
             y = self.position(0, self.available_bytes).y()
             painter.setPen(QPen(AVAILABLE_COLOR, 1.5, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.drawText(QRectF(rect.left() + 4, y - 16, 220, 14), Qt.AlignmentFlag.AlignLeft,
                              self.tr("available now: {size:.1f} GiB").format(size=self.available_bytes / GIB))
+        elif self.available_bytes:  # far above every line
+            painter.setPen(AVAILABLE_COLOR)
+            painter.drawText(QRectF(rect.left() + 4, rect.top() + 4, 320, 14), Qt.AlignmentFlag.AlignLeft,
+                             self.tr("available now: {size:.1f} GiB, above the chart").format(
+                                 size=self.available_bytes / GIB))
         if 0 < self.trained_ctx <= x_max:
             x = self.position(self.trained_ctx, 0).x()
             painter.setPen(QPen(TRAINED_COLOR, 1.5, Qt.PenStyle.DashLine))
@@ -93,7 +103,7 @@ class PlannerChart(QWidget):
             painter.setPen(QPen(color, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
-            if 0 < curve.largest_ctx <= x_max:  # where this type stops fitting
+            if 0 < curve.largest_ctx <= x_max and not curve.fits_trained_context:  # where this type stops fitting
                 mark = self.position(curve.largest_ctx, self.available_bytes)
                 painter.setBrush(color)
                 painter.drawEllipse(mark, 4, 4)
@@ -104,6 +114,6 @@ class PlannerChart(QWidget):
             reach = short_tokens(curve.largest_ctx) if curve.largest_ctx else self.tr("none")
             if curve.fits_trained_context:
                 reach = self.tr("{tokens} (all)").format(tokens=reach)
-            painter.drawText(QRectF(rect.right() + 26, legend_y, 92, 14), Qt.AlignmentFlag.AlignLeft,
+            painter.drawText(QRectF(rect.right() + 26, legend_y, LEGEND_WIDTH, 14), Qt.AlignmentFlag.AlignLeft,
                              f"{curve.label}: {reach}")
         painter.end()

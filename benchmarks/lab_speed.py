@@ -31,7 +31,8 @@ from app.engine.memory import MIB
 
 def bare_pass(model, text, type_id: int, flash_attn: bool, never: threading.Event) -> float:
     """Seconds for one forward pass over the text's tokens, last logits only (ggml type 1: f16, 8: q8_0)."""
-    ctx = LabContext(model.llm, 512, type_id, type_id, flash_attn, False, model.resolved.n_threads)
+    ctx = LabContext(model.llm, 512, type_id, type_id, flash_attn, False, model.resolved.n_threads,
+                     model.resolved.n_threads_batch)
     started = time.perf_counter()
     for sequence in text.sequences:
         ctx.greedy(sequence, 0, never)

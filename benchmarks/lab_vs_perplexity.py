@@ -95,7 +95,7 @@ def main() -> None:
     info = read_model_info(args.model)
     engine.load(resolve(LoadConfig(args.model, n_ctx=4096), info, 16 * 1024 * MIB))
     model = engine.loaded()
-    threads = model.resolved.n_threads
+    threads = model.resolved.n_threads_batch  # llama-perplexity only reads text
     scored = args.chunks * (CHUNK_TOKENS - 1 - CHUNK_TOKENS // 2)
     # f16/f16 in the list is the noise floor: the same cache with flash attention on.
     lab_pairs = tuple(LabPair(p.type_k, p.type_v, "on") for p in pairs)

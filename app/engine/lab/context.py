@@ -36,12 +36,13 @@ class LabDecodeError(EngineError):
 
 class LabContext:
     def __init__(self, llm: Llama, n_ctx: int, type_k: int, type_v: int, flash_attn: bool,
-                 compact_window: bool, threads: int):
+                 compact_window: bool, threads: int, batch_threads: int | None = None):
+        """`threads` generate one token at a time, `batch_threads` (default: as many) read a text."""
         params = llama_c.llama_context_default_params()
         params.n_ctx = pad_ctx(n_ctx)
         params.n_batch = params.n_ubatch = N_UBATCH
         params.n_seq_max = 1
-        params.n_threads = params.n_threads_batch = threads
+        params.n_threads, params.n_threads_batch = threads, batch_threads or threads
         params.type_k, params.type_v = type_k, type_v
         params.flash_attn_type = (llama_c.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
                                   else llama_c.LLAMA_FLASH_ATTN_TYPE_DISABLED)

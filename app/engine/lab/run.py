@@ -83,7 +83,7 @@ class _Runner:
         checked = resolve(LoadConfig(model.path, n_ctx, pair.type_k, pair.type_v, pair.flash_attn), model,
                           available_memory() + model.weights_bytes)  # the weights are already in memory
         ctx = LabContext(self.llm, n_ctx, checked.type_k.ggml_id, checked.type_v.ggml_id, checked.flash_attn,
-                         self.resolved.compact_window, self.resolved.n_threads)
+                         self.resolved.compact_window, self.resolved.n_threads, self.resolved.n_threads_batch)
         return ctx, checked.flash_attn
 
     # -- the reference text ------------------------------------------------------------------

@@ -1387,8 +1387,8 @@ The previous model was loaded again.</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Median of the reads of the text, {tokens} tokens at a time; in brackets the slowest and fastest.</source>
-        <translation>逐次读取文本（每次 {tokens} 个 token）的中位数；括号内为最慢和最快。</translation>
+        <source>Median of the reads of the text, one per sequence; in brackets the slowest and fastest.</source>
+        <translation>逐个序列读取文本的中位数；括号内为最慢和最快。</translation>
     </message>
     <message>
         <source>Median of {runs} runs of {tokens} generated tokens; in brackets the slowest and fastest.</source>
@@ -2555,6 +2555,10 @@ V ({type_v}) {v_bytes:,} 字节</translation>
     <message>
         <source>available now: {size:.1f} GiB</source>
         <translation>当前可用：{size:.1f} GiB</translation>
+    </message>
+    <message>
+        <source>available now: {size:.1f} GiB, above the chart</source>
+        <translation>当前可用：{size:.1f} GiB，高于图表范围</translation>
     </message>
     <message>
         <source>trained context: {tokens:,}</source>

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from app.engine.gguf.info import ModelInfo
-from app.engine.kvtypes import cache_type
-from app.engine.memory import SavingAgainstF16, estimate_memory, largest_fitting_context
+from app.engine.kvtypes import F16, cache_type
+from app.engine.memory import SavingAgainstF16, estimate_memory, kv_cache_bytes, largest_fitting_context
 from app.i18n import translate
 
 DEFAULT_BUDGET = 0.01  # nats/token of mean KL divergence: about the noise floor of small models
@@ -69,9 +69,14 @@ class PairResult(SavingAgainstF16):
                 values[name] = tuple(values[name])
         return cls(**values)
 
-    def priced_at(self, kv_bytes: int, f16_kv_bytes: int) -> "PairResult":
-        """The same measurement with the cache priced at another context length."""
-        return replace(self, kv_bytes=kv_bytes, f16_kv_bytes=f16_kv_bytes)
+    def priced_at(self, model: ModelInfo, n_ctx: int, compact_window: bool) -> "PairResult":
+        """The same measurement with the cache priced at `n_ctx` (the measurement does not depend on it). The
+        f16/f16 reference is llama.cpp's default cache, with the full-size window, as in the memory gauge: the
+        compact window counts as part of the saving."""
+        kv = kv_cache_bytes(model, n_ctx, cache_type(self.pair.type_k), cache_type(self.pair.type_v),
+                            flash_attn=self.flash_attn, compact_window=compact_window).total
+        f16 = kv_cache_bytes(model, n_ctx, F16, F16, flash_attn=self.flash_attn).total
+        return replace(self, kv_bytes=kv, f16_kv_bytes=f16)
 
 
 def speed_with_spread(median: float, spread: tuple[float, float]) -> str:

@@ -23,7 +23,7 @@ from llama_cpp import Llama
 
 from app.engine.config import LoadConfig, ResolvedConfig, resolve
 from app.engine.errors import EngineError
-from app.engine.kvtypes import CACHE_TYPES, F16, cache_type
+from app.engine.kvtypes import CACHE_TYPES, F16
 from app.engine.lab.context import LabCancelled, LabContext
 from app.engine.lab.divergence import ReferenceStore
 from app.engine.lab.progress import GENERATED_TOKEN_COST, LabProgress, ProgressMeter
@@ -36,7 +36,7 @@ from app.engine.lab.reference import (
 )
 from app.engine.lab.result_cache import ResultCache
 from app.engine.lab.results import LabPair, LabReport, PairResult
-from app.engine.memory import N_UBATCH, kv_cache_bytes
+from app.engine.memory import N_UBATCH
 from app.engine.planner import available_memory
 from app.engine.prompt import PromptBuilder
 from app.engine.records import ChatMessage
@@ -192,14 +192,8 @@ class _Runner:
         )
 
     def priced(self, result: PairResult) -> PairResult:
-        """`result` with its cache priced at the loaded context length (the measurement does not depend on it)."""
-        model, resolved = self.resolved.model, self.resolved
-        k, v = cache_type(result.pair.type_k), cache_type(result.pair.type_v)
-        kv = kv_cache_bytes(model, resolved.n_ctx, k, v, flash_attn=result.flash_attn,
-                            compact_window=resolved.compact_window).total
-        f16 = kv_cache_bytes(model, resolved.n_ctx, F16, F16, flash_attn=result.flash_attn,
-                             compact_window=resolved.compact_window).total
-        return result.priced_at(kv, f16)
+        """`result` with its cache priced at the loaded context length."""
+        return result.priced_at(self.resolved.model, self.resolved.n_ctx, self.resolved.compact_window)
 
 
 def run_lab(llm: Llama, resolved: ResolvedConfig, prompts: PromptBuilder, spec: LabSpec,

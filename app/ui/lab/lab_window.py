@@ -44,6 +44,7 @@ from app.ui.lab.planner_chart import PlannerChart
 from app.ui.lab.tradeoff_chart import ChartPoint, TradeoffChart, nice_ceiling
 from app.ui.style import ERROR_COLOR, colored, short_tokens
 from app.ui.tasks import spawn
+from app.ui.window_size import resize_within_screen
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("LabWindow", "K / V"),
@@ -168,7 +169,7 @@ class LabWindow(QWidget):
         layout.addWidget(QLabel(self.tr("<b>Memory planner</b>: total memory against context length, and the "
                                         "longest context each cache fits in the memory available now")))
         layout.addWidget(self.planner, 2)
-        self.resize(1340, 860)
+        resize_within_screen(self, 1340, 860)
         self._set_running(False)
 
     # -- running --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from app.ui.escape_closes import close_on_escape
 from app.ui.style import ERROR_COLOR, colored, file_size
 from app.ui.tasks import spawn
 from app.ui.wheel_guard import guard_wheel
+from app.ui.window_size import resize_within_screen
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROGRESS_INTERVAL = 0.1  # seconds between progress-bar updates
@@ -131,7 +132,7 @@ class ModelsWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(local_box, 3)
         layout.addWidget(download_box, 1)
-        self.resize(980, 640)
+        resize_within_screen(self, 980, 640)
         close_on_escape(self)
         guard_wheel(self)  # the wheel never changes a setting that does not have focus
 

@@ -7,14 +7,8 @@ a `Llama` used, or closed, from two threads can crash the process.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import ctypes
-import ctypes.util
-import gc
-import io
 import logging
 import random
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -24,28 +18,15 @@ import llama_cpp.llama_cpp as llama_c
 from llama_cpp import Llama
 
 from app.engine import llama_log
-from app.engine.chat_template import templates_left_uncompiled
 from app.engine.config import ResolvedConfig
-from app.engine.devices.allocation import (
-    AllocationMismatch,
-    DeviceReport,
-    StateFormatError,
-    device_allocations,
-    kv_by_device,
-    kv_by_device_from_report,
-    kv_from_report,
-    measure_kv,
-    parse_allocation_report,
-    parse_device_report,
-    parse_sequence_state,
-)
-from app.engine.devices.dry_run import offload_params
-from app.engine.errors import ContextOverflowError, GenerationError, ModelLoadError, NoModelLoadedError
+from app.engine.devices.allocation import DeviceReport
+from app.engine.errors import ContextOverflowError, GenerationError, NoModelLoadedError
 from app.engine.history_fit import FittedPrompt, fit_history, reply_reserve
 from app.engine.kept import sequence
 from app.engine.kept.caches import KeptCaches
 from app.engine.kept.occupant import Occupant, Restore, common_prefix
-from app.engine.memory import MIB, N_UBATCH, window_cells
+from app.engine.memory import N_UBATCH, window_cells
+from app.engine.model_load import load_model, release_freed_memory
 from app.engine.prompt import PromptBuilder
 from app.engine.records import CacheUsage, ChatMessage, LoadReport, ReplyChunk, ReplyStats, SamplingParams
 from app.i18n import translate
@@ -58,21 +39,6 @@ PROMPT_STEP = N_UBATCH
 
 class _Cancelled(Exception):
     pass
-
-
-def _describe(error: BaseException) -> str:
-    """An exception as a user reads it: its message, or its kind when it has none."""
-    text = str(error).strip()
-    if not text:
-        return type(error).__name__
-    return text if len(text) <= 500 else text[:497] + "..."
-
-
-def _release_freed_memory() -> None:
-    """Hand memory freed by a closed model back to the OS, so RSS shows what is really held."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 @dataclass(frozen=True)
@@ -92,7 +58,6 @@ class ChatEngine:
         self._prompts: PromptBuilder | None = None
         self._report: LoadReport | None = None
         self._abort_event: threading.Event | None = None
-        self._allocation_lines: list[tuple[int, str]] = []  # llama.cpp's words while the model was created
         self._device_report: DeviceReport | None = None  # where llama.cpp put each layer and buffer
         # Armed only while a prompt is evaluated: llama.cpp calls it once per graph node,
         # and calling into Python that often would slow every generated token.
@@ -112,110 +77,12 @@ class ChatEngine:
 
     def load(self, resolved: ResolvedConfig) -> LoadReport:
         self.unload()
-        started = time.monotonic()
-        llm = self._construct(resolved)
-        try:
-            return self._adopt(llm, resolved, started)
-        except Exception as exc:  # the model loaded but could not be measured: it is not kept half-set-up
-            self._llm = self._resolved = self._prompts = self._report = None
-            llm.close()
-            del llm
-            _release_freed_memory()
-            raise ModelLoadError(translate("ChatEngine", "llama.cpp could not load {model}: {error}").format(
-                model=resolved.model.display_name, error=_describe(exc))) from None
-
-    def _construct(self, resolved: ResolvedConfig) -> Llama:
-        """Create the Llama, or raise ModelLoadError with llama.cpp's own words -- whatever failed."""
-        error = None
-        # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr file
-        # descriptors during the load (unsafe with other threads, and fatal in a windowed app
-        # without them); llama.cpp's own log goes to llama_log, the wrapper's chatter is dropped.
-        with llama_log.capture() as log, contextlib.redirect_stderr(io.StringIO()), templates_left_uncompiled():
-            try:
-                llm = Llama(
-                    model_path=resolved.model.path,
-                    n_ctx=resolved.n_ctx,
-                    n_batch=N_UBATCH,
-                    n_ubatch=N_UBATCH,
-                    n_threads=resolved.n_threads,
-                    n_threads_batch=resolved.n_threads_batch,
-                    type_k=resolved.type_k.ggml_id,
-                    type_v=resolved.type_v.ggml_id,
-                    flash_attn=resolved.flash_attn,
-                    swa_full=not resolved.compact_window,
-                    **offload_params(resolved),
-                    offload_kqv=resolved.config.kv_offload,
-                    verbose=True,
-                )
-            except Exception as exc:  # ValueError from llama.cpp, or anything the wrapper raises
-                error = ModelLoadError(
-                    translate("ChatEngine", "llama.cpp could not load {model}: {error}").format(
-                        model=resolved.model.display_name, error=_describe(exc)),
-                    log.at_least(llama_log.ERROR),
-                )
-            if error is not None:
-                # The half-built Llama is held by the failed call's frames. Free it now, on this
-                # thread, rather than whenever the garbage collector next runs (in the middle of
-                # another llama.cpp call, or of the log callback).
-                gc.collect()
-                _release_freed_memory()
-        if error is not None:
-            raise error
-        llm.verbose = False
-        self._allocation_lines = log.lines
-        return llm
-
-    def _adopt(self, llm: Llama, resolved: ResolvedConfig, started: float) -> LoadReport:
-        allocation = parse_allocation_report("\n".join(line for _, line in self._allocation_lines))
-        placed = self._device_report = parse_device_report(self._allocation_lines)
-        try:
-            rows = self._cache_rows(llm, allocation)
-            kv, exact = measure_kv(allocation, rows), True
-            kv_devices = kv_by_device(allocation, rows, placed)
-        except (StateFormatError, AllocationMismatch) as exc:
-            _log.warning("KV bytes taken from llama.cpp's rounded report: %s", exc)
-            kv, exact = kv_from_report(allocation), False
-            kv_devices = kv_by_device_from_report(kv, placed)
-        prompts = PromptBuilder(llm, resolved.model)
-        self._occupant.loaded(sequence.state_key(resolved.model.path, resolved.type_k.name, resolved.type_v.name,
-                                                 llm.n_ctx(), resolved.compact_window,
-                                                 allocation.flash_attn == "enabled"), len(allocation.caches))
-        self._llm = llm
+        loaded = load_model(resolved)
+        self._occupant.loaded(loaded.state_key, loaded.n_caches)
+        self._llm, self._prompts, self._report = loaded.llm, loaded.prompts, loaded.report
         self._resolved = resolved
-        self._prompts = prompts
-        self._report = LoadReport(
-            config=resolved.config,
-            model=resolved.model,
-            n_ctx=llm.n_ctx(),
-            type_k=resolved.type_k.name,
-            type_v=resolved.type_v.name,
-            flash_attn=allocation.flash_attn == "enabled",
-            compact_window=resolved.compact_window,
-            kv=kv,
-            kv_exact=exact,
-            estimate=resolved.estimate,
-            compute_bytes=round(allocation.compute_mib * MIB),
-            weights_bytes=round(sum(allocation.model_buffers_mib.values()) * MIB),
-            output_bytes=round(allocation.output_mib * MIB),
-            load_seconds=time.monotonic() - started,
-            chat_template=prompts.has_chat_template,
-            chat_template_problem=prompts.template_problem,
-            warnings=resolved.warnings,
-            devices=device_allocations(placed, kv_devices, resolved.gpus),
-            offloaded_layers=sum(d != "CPU" for d in placed.layer_devices),
-        )
+        self._device_report = loaded.placement
         return self._report
-
-    def _cache_rows(self, llm: Llama, allocation):
-        """Evaluate one token so llama.cpp serializes every cache's row sizes, then forget it."""
-        token = llm.token_bos() if llm.token_bos() >= 0 else 0
-        llm.eval([token])
-        size = llama_c.llama_state_seq_get_size(llm.ctx, 0)
-        blob = (ctypes.c_uint8 * size)()
-        written = llama_c.llama_state_seq_get_data(llm.ctx, blob, size, 0)
-        llm.reset()
-        llama_c.llama_memory_clear(llama_c.llama_get_memory(llm.ctx), False)
-        return parse_sequence_state(bytes(blob)[:written], len(allocation.caches))
 
     def unload(self) -> None:
         if self._llm is None:
@@ -227,7 +94,7 @@ class ChatEngine:
         self._resolved = None
         llm.close()
         del llm
-        _release_freed_memory()
+        release_freed_memory()
 
     def _require(self) -> Llama:
         if self._llm is None:

@@ -14,7 +14,7 @@ from contextlib import aclosing
 import pytest
 
 import app.engine.host as host_module
-import app.engine.llm as llm_module
+import app.engine.model_load as model_load
 from app.engine import llama_log
 from app.engine.config import LoadConfig
 from app.engine.errors import ModelLoadError, NoChatTemplateError
@@ -103,14 +103,14 @@ def test_a_load_failing_with_any_exception_gives_the_previous_model_back(starter
                                                                           error):
     other = tmp_path / "other.gguf"
     other.write_bytes(starter_model.read_bytes())
-    real_llama = llm_module.Llama
+    real_llama = model_load.Llama
 
     def llama(*args, **kwargs):
         if kwargs.get("model_path") == str(other):
             raise error
         return real_llama(*args, **kwargs)
 
-    monkeypatch.setattr(llm_module, "Llama", llama)
+    monkeypatch.setattr(model_load, "Llama", llama)
 
     async def body():
         host = EngineHost()
@@ -128,15 +128,15 @@ def test_a_load_failing_with_any_exception_gives_the_previous_model_back(starter
 
 def test_a_failure_after_the_model_is_built_frees_it_and_restores(starter_model, monkeypatch):
     calls = []
-    real_rows = llm_module.ChatEngine._cache_rows
+    real_rows = model_load.cache_rows
 
-    def measure(self, llm, allocation):
+    def measure(llm, n_caches):
         calls.append(llm)
         if len(calls) == 2:
             raise RuntimeError("llama_decode returned -1")
-        return real_rows(self, llm, allocation)
+        return real_rows(llm, n_caches)
 
-    monkeypatch.setattr(llm_module.ChatEngine, "_cache_rows", measure)
+    monkeypatch.setattr(model_load, "cache_rows", measure)
 
     async def body():
         host = EngineHost()

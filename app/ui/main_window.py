@@ -63,7 +63,6 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._closed = False
         self.lab: LabWindow | None = None
-        self.models: ModelsWindow | None = None
 
         self.conversations = ConversationList()
         self.chat_view = ChatView()
@@ -120,7 +119,6 @@ class MainWindow(QMainWindow):
         self.menus.kept_caches.setEnabled(host.kept is not None)
         self.loading = ModelLoading(host, self.session, self.remote_mode, self.kv_panel, self.gauge,
                                     self.context_on_screen, self.banner, self.settings_keeper, self.statusBar(), self)
-        self.loading.sig_loaded.connect(self._on_model_loaded)
         self.kv_panel.sig_open_lab.connect(self.open_lab)
         self.session.sig_error.connect(self.show_error)
         self.files.sig_error.connect(self.show_error)
@@ -178,16 +176,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> AboutDialog:
-        dialog = AboutDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return self._open_dialog(AboutDialog(self))
 
     @Slot()
     def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(self)
+        return self._open_dialog(ShortcutsDialog(self))
+
+    @staticmethod
+    def _open_dialog(dialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        dialog.open()  # not exec(): a modal loop inside the event loop's coroutines would stall them
         return dialog
 
     # -- intents the menus and shortcuts call ---------------------------------------------
@@ -247,18 +245,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_models(self) -> ModelsWindow:
-        if self.models is None:
-            self.models = ModelsWindow(known=self._known_models)
-            self.models.sig_open_model.connect(self.open_model)
-        spawn(self.models.refresh())  # the loaded and recent models may have changed since it was last shown
-        self.models.show()
-        self.models.raise_()
-        return self.models
+        return self.loading.open_models_window()
 
-    def _known_models(self) -> tuple[str | None, list[str]]:
-        """The model loaded now (none while a server is used) and the ones the KV panel offers."""
-        loaded = self.host.report.config.model_path if self.host.report is not None else None
-        return loaded, self.settings.model_choices(starter_model_path())
+    @property
+    def models(self) -> ModelsWindow | None:
+        return self.loading.models
 
     # -- the KV lab -------------------------------------------------------------------------
 
@@ -291,11 +282,6 @@ class MainWindow(QMainWindow):
 
     async def apply(self, config: LoadConfig) -> bool:
         return await self.loading.apply(config)
-
-    @Slot(object)
-    def _on_model_loaded(self, report) -> None:
-        if self.models is not None and self.models.isVisible():
-            spawn(self.models.refresh())  # its "loaded" mark moves
 
     # -- a server -----------------------------------------------------------------------
 
@@ -391,7 +377,7 @@ class MainWindow(QMainWindow):
             "the reply": lambda: self.session.stop_and_wait(timeout=SHUTDOWN_REPLY_WAIT_SECONDS),
             "the server": self.remote_mode.disconnect,
             "the lab": lambda: self.lab and self.lab.close(),
-            "the models window": lambda: self.models and (self.models.shutdown(), self.models.close()),
+            "the models window": self.loading.close_models_window,
             "the engine": self.host.close,
             "an import under way": lambda: self.files.wait_for_imports(timeout=30),
             "the conversation store": self.store.close,

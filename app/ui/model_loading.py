@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from app.core.paths import starter_model_path
@@ -21,15 +21,13 @@ from app.ui.file_dialogs import file_dialog
 from app.ui.kv.context_on_screen import ContextOnScreen
 from app.ui.kv.kv_panel import KvPanel
 from app.ui.kv.memory_gauge import MemoryGauge
+from app.ui.models.models_window import ModelsWindow
 from app.ui.remote.remote_mode import RemoteMode
 from app.ui.settings_keeper import SettingsKeeper
 from app.ui.tasks import spawn
 
 
 class ModelLoading(QObject):
-    sig_loaded = Signal(object)
-    """A model was loaded (its LoadReport)."""
-
     def __init__(self, host: EngineHost, session: ChatSession, remote_mode: RemoteMode, kv_panel: KvPanel,
                  gauge: MemoryGauge, context_on_screen: ContextOnScreen, banner: Banner,
                  settings_keeper: SettingsKeeper, status_bar: QStatusBar, parent: QWidget):
@@ -44,6 +42,7 @@ class ModelLoading(QObject):
         self._settings = settings_keeper
         self._status = status_bar
         self._parent = parent
+        self.models: ModelsWindow | None = None  # the models window, made when first opened
         kv_panel.sig_apply.connect(lambda config: spawn(self.apply(config)))
         kv_panel.sig_open_model.connect(self.open_dialog)
         kv_panel.model_combo.activated.connect(self._on_model_picked)  # the user's choice, not a refill
@@ -78,7 +77,8 @@ class ModelLoading(QObject):
         self._banner.clear("load")
         self._show_template_notice(report)
         self._status.showMessage(self._status_line(report))
-        self.sig_loaded.emit(report)
+        if self.models is not None and self.models.isVisible():
+            spawn(self.models.refresh())  # its "loaded" mark moves
         return True
 
     async def leave_server(self) -> None:
@@ -113,6 +113,25 @@ class ModelLoading(QObject):
         if self._host.report is not None and config == self._host.report.config and not self._remote_mode.active:
             return  # chosen again: it is loaded so already
         spawn(self.apply(config))
+
+    def open_models_window(self) -> ModelsWindow:
+        if self.models is None:
+            self.models = ModelsWindow(known=self._known_models)
+            self.models.sig_open_model.connect(self.open)
+        spawn(self.models.refresh())  # the loaded and recent models may have changed since it was last shown
+        self.models.show()
+        self.models.raise_()
+        return self.models
+
+    def close_models_window(self) -> None:
+        if self.models is not None:
+            self.models.shutdown()  # a download under way stops
+            self.models.close()
+
+    def _known_models(self) -> tuple[str | None, list[str]]:
+        """The model loaded now (none while a server is used) and the ones the KV panel offers."""
+        loaded = self._host.report.config.model_path if self._host.report is not None else None
+        return loaded, self._settings.values.model_choices(starter_model_path())
 
     @Slot(int)
     def _on_model_picked(self, index: int) -> None:

@@ -30,7 +30,7 @@ def test_help_about_opens_it_and_esc_closes_it(window, qtbot):
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible())
     assert dialog.parent() is window
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not isValid(dialog) or not dialog.isVisible())
+    qtbot.waitUntil(lambda: not isValid(dialog) or not dialog.isVisible(), timeout=60_000)  # a hang guard only
 
 
 def test_esc_closes_the_kv_lab(window, qtbot):

@@ -31,5 +31,6 @@ def test_a_message_shows_in_full(loop, qtbot):
     assert not dialog.status.isVisible()
     assert loop.run_until_complete(dialog.try_connect()) is None
     assert dialog.status.isVisible() and "cannot be reached" in dialog.status.text()
-    qtbot.waitUntil(lambda: dialog.status.height() >= dialog.status.heightForWidth(dialog.status.width()))
+    qtbot.waitUntil(lambda: dialog.status.height() >= dialog.status.heightForWidth(dialog.status.width()),
+                    timeout=60_000)  # posted layout events; the timeout guards a hang only
     assert dialog.status.geometry().bottom() < dialog.buttons.geometry().top()
